@@ -1,0 +1,17 @@
+//! Consul-shaped domain and wire types shared by every layer.
+//!
+//! No I/O. JSON encodings follow Consul's HTTP API (`spec/http-api.md`); the same
+//! types travel inside Raft entries and RPC frames. Mirrors Consul's `agent/structs`
+//! and `api` packages.
+#![warn(missing_docs)]
+
+pub mod kv;
+pub mod query;
+
+pub use kv::{KvEntry, KvOp, KvRequest};
+pub use query::{Consistency, KvQuery, KvResult, QueryMeta, QueryOptions};
+
+/// Consul API version this build is compatible with (`/v1/agent/self` `Config.Version`).
+pub const CONSUL_COMPAT_VERSION: &str = "1.22.0";
+/// Praetor's own version.
+pub const PRAETOR_VERSION: &str = env!("CARGO_PKG_VERSION");
