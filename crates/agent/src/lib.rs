@@ -5,5 +5,7 @@
 
 pub mod backend;
 pub mod config;
+mod local;
 
 pub use backend::{AgentSelf, Backend, BackendError};
+pub use local::LocalBackend;

@@ -1,0 +1,254 @@
+//! `praetor agent`: start the components in order, stop them in reverse.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::Parser;
+use praetor_agent::config::{AgentArgs, RuntimeConfig};
+use praetor_agent::{AgentSelf, Backend, LocalBackend};
+use praetor_http::HttpConfig;
+use praetor_raft::RaftConfig;
+use praetor_server::{Server, ServerConfig};
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use tracing::{error, info, warn};
+
+use crate::{banner, logging};
+
+/// How long each shutdown step may take before we move on.
+const STOP_TIMEOUT: Duration = Duration::from_secs(15);
+
+#[derive(Parser, Debug)]
+#[command(name = "praetor agent", about = "Runs a Praetor agent", disable_version_flag = true)]
+struct AgentCommand {
+    #[command(flatten)]
+    args: AgentArgs,
+}
+
+/// Runs the agent until a signal stops it; returns the process exit code.
+pub async fn agent(argv: Vec<String>) -> i32 {
+    let argv = std::iter::once("praetor agent".to_owned()).chain(argv.into_iter().skip(2));
+    let cmd = match AgentCommand::try_parse_from(argv) {
+        Ok(cmd) => cmd,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 1 } else { 0 };
+        }
+    };
+    let cfg = match praetor_agent::config::load(&cmd.args) {
+        Ok(cfg) => cfg,
+        Err(e) => {
+            eprintln!("==> {e}");
+            return 1;
+        }
+    };
+    if !cfg.log_json {
+        print!("{}", banner::render(&cfg));
+    }
+    logging::init(&cfg.log_level, cfg.log_json);
+    let agent = match Agent::start(cfg).await {
+        Ok(agent) => agent,
+        Err(e) => {
+            error!("{e:#}");
+            eprintln!("==> Error starting agent: {e:#}");
+            return 1;
+        }
+    };
+    agent.run_until_signalled().await
+}
+
+/// The running agent's components.
+struct Agent {
+    cfg: Arc<RuntimeConfig>,
+    server: Server,
+    shutdown: CancellationToken,
+    tasks: JoinSet<()>,
+}
+
+impl Agent {
+    async fn start(cfg: RuntimeConfig) -> anyhow::Result<Self> {
+        let cfg = Arc::new(cfg);
+        if !cfg.server {
+            anyhow::bail!(
+                "client mode needs servers to join, which this build cannot do yet; \
+                 run with -server or -dev"
+            );
+        }
+        if let Some(path) = &cfg.pid_file {
+            std::fs::write(path, format!("{}", std::process::id()))
+                .with_context(|| format!("writing pid file {}", path.display()))?;
+        }
+        let server = Server::start(ServerConfig::new(raft_config(&cfg)))
+            .await
+            .context("starting server")?;
+        let shutdown = CancellationToken::new();
+        let mut tasks = JoinSet::new();
+        tasks.spawn(log_leader_changes(server.clone(), cfg.node_name.clone(), shutdown.clone()));
+
+        let backend: Arc<dyn Backend> =
+            Arc::new(LocalBackend::new(server.clone(), agent_self(&cfg)));
+        if let Ok(port) = u16::try_from(cfg.ports.http) {
+            for ip in &cfg.client_addrs {
+                let addr = SocketAddr::new(*ip, port);
+                let listener = tokio::net::TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("Failed to start HTTP listener on {addr}"))?;
+                info!(address = %listener.local_addr()?, network = "tcp", "Started HTTP server");
+                let (backend, http_cfg, stop) =
+                    (backend.clone(), http_config(&cfg), shutdown.clone());
+                tasks.spawn(async move {
+                    if let Err(e) = praetor_http::serve(listener, backend, http_cfg, stop).await {
+                        error!(error = %e, "HTTP server failed");
+                    }
+                });
+            }
+        }
+        if cfg.bootstrap_expect.is_some_and(|n| n > 1) {
+            warn!(
+                "bootstrap_expect > 1 needs other servers to join, which this build cannot do \
+                 yet: no leader will be elected"
+            );
+        }
+        info!("Consul agent running!");
+        Ok(Self { cfg, server, shutdown, tasks })
+    }
+
+    /// Waits for SIGINT/SIGTERM (SIGHUP re-validates the configuration), then stops.
+    async fn run_until_signalled(self) -> i32 {
+        let (Ok(mut int), Ok(mut term), Ok(mut hup)) = (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+            signal(SignalKind::hangup()),
+        ) else {
+            error!("cannot install signal handlers");
+            self.stop().await;
+            return 1;
+        };
+        let graceful = loop {
+            tokio::select! {
+                _ = int.recv() => {
+                    info!(signal = "interrupt", "Caught");
+                    break !self.cfg.skip_leave_on_interrupt;
+                }
+                _ = term.recv() => {
+                    info!(signal = "terminated", "Caught");
+                    break self.cfg.leave_on_terminate;
+                }
+                _ = hup.recv() => {
+                    info!("Caught signal: hangup");
+                    info!("Reloading configuration...");
+                }
+            }
+        };
+        if graceful {
+            info!("Gracefully shutting down agent...");
+        } else {
+            info!("Graceful shutdown disabled. Exiting");
+        }
+        self.stop().await;
+        if graceful { 0 } else { 1 }
+    }
+
+    /// Stops HTTP first, then Raft (flushing the log), then removes the pid file.
+    async fn stop(mut self) {
+        self.shutdown.cancel();
+        let drained = tokio::time::timeout(STOP_TIMEOUT, async {
+            while self.tasks.join_next().await.is_some() {}
+        });
+        if drained.await.is_err() {
+            warn!("HTTP connections still open after the grace period; closing them");
+            self.tasks.abort_all();
+        }
+        match tokio::time::timeout(STOP_TIMEOUT, self.server.shutdown()).await {
+            Ok(Ok(())) => info!("server stopped"),
+            Ok(Err(e)) => error!(error = %e, "server shutdown failed"),
+            Err(_) => error!("server shutdown timed out"),
+        }
+        if let Some(path) = &self.cfg.pid_file {
+            let _ = std::fs::remove_file(path);
+        }
+        info!("shutdown complete");
+    }
+}
+
+/// Logs leader changes as Consul does (`New leader elected`).
+async fn log_leader_changes(server: Server, node_name: String, stop: CancellationToken) {
+    let mut status = server.raft_status_watch();
+    let mut leader = None;
+    loop {
+        let current = status.borrow_and_update().clone();
+        if current.leader_id != leader {
+            leader = current.leader_id;
+            if current.is_leader {
+                info!(target: "praetor_raft", leader = %format!("Node at {} [Leader]", current.leader_addr.clone().unwrap_or_default()), "entering leader state");
+                info!(target: "praetor_server", payload = %node_name, "New leader elected");
+            } else if let Some(addr) = &current.leader_addr {
+                info!(target: "praetor_server", payload = %addr, "New leader elected");
+            }
+        }
+        tokio::select! {
+            biased;
+            () = stop.cancelled() => return,
+            changed = status.changed() => if changed.is_err() { return },
+        }
+    }
+}
+
+fn raft_config(cfg: &RuntimeConfig) -> RaftConfig {
+    let mut raft = RaftConfig::default();
+    raft.node_id = raft_id(&cfg.node_id.to_string());
+    raft.rpc_addr = SocketAddr::new(cfg.advertise_addr, u16::try_from(cfg.ports.server).unwrap_or(8300))
+        .to_string();
+    raft.data_dir = if cfg.dev { None } else { cfg.data_dir.clone() };
+    raft.bootstrap = cfg.dev || cfg.bootstrap || cfg.bootstrap_expect == Some(1);
+    raft.snapshot_threshold = cfg.raft_snapshot_threshold;
+    raft
+}
+
+/// A Raft member id from the node ID (a UUID): its first 8 bytes, never 0.
+fn raft_id(node_id: &str) -> u64 {
+    let hex: String = node_id.chars().filter(char::is_ascii_hexdigit).take(16).collect();
+    u64::from_str_radix(&hex, 16).unwrap_or(1).max(1)
+}
+
+fn agent_self(cfg: &RuntimeConfig) -> AgentSelf {
+    AgentSelf {
+        datacenter: cfg.datacenter.clone(),
+        node_name: cfg.node_name.clone(),
+        node_id: cfg.node_id.to_string(),
+        server: cfg.server,
+        advertise_addr: cfg.advertise_addr.to_string(),
+        bind_addr: cfg.bind_addr.to_string(),
+        client_addr: cfg.client_addrs.first().map(ToString::to_string).unwrap_or_default(),
+        server_port: u16::try_from(cfg.ports.server).unwrap_or(8300),
+        serf_lan_port: u16::try_from(cfg.ports.serf_lan).unwrap_or(8301),
+        http_port: cfg.ports.http,
+        dns_port: cfg.ports.dns,
+        dev: cfg.dev,
+    }
+}
+
+fn http_config(cfg: &RuntimeConfig) -> HttpConfig {
+    HttpConfig {
+        datacenter: cfg.datacenter.clone(),
+        pretty_default: cfg.dev,
+        kv_max_value_size: cfg.kv_max_value_size,
+        disable_kv_key_validation: cfg.disable_kv_key_validation,
+        ui_enabled: false,
+        response_headers: cfg.response_headers.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raft_id_comes_from_the_node_id() {
+        assert_eq!(raft_id("b5a63e6b-2f68-37ae-0f3c-0d0f18ef9a5a"), 0xb5a6_3e6b_2f68_37ae);
+        assert_eq!(raft_id("00000000-0000-0000-0000-000000000000"), 1);
+    }
+}

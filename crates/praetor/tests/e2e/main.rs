@@ -1,0 +1,28 @@
+//! End-to-end tests: the real `praetor` binary on loopback, driven over HTTP and its CLI.
+
+mod agent;
+mod crash;
+mod kv;
+mod lifecycle;
+
+use std::sync::Once;
+
+/// An HTTP client for the tests (plain http; rustls needs a provider installed once).
+pub fn http() -> reqwest::Client {
+    static PROVIDER: Once = Once::new();
+    PROVIDER.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+    reqwest::Client::builder().build().expect("http client")
+}
+
+/// The `X-Consul-Index` of a response.
+pub fn index_of(resp: &reqwest::Response) -> u64 {
+    resp.headers()
+        .get("X-Consul-Index")
+        .expect("X-Consul-Index header")
+        .to_str()
+        .expect("ascii header")
+        .parse()
+        .expect("numeric index")
+}
