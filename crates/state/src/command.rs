@@ -1,0 +1,126 @@
+//! [`Command`]: every write that goes through Raft, and its deterministic application
+//! (Consul's `agent/consul/fsm` command dispatch).
+
+use praetor_types::KvRequest;
+use serde::{Deserialize, Serialize};
+
+use crate::store::Tables;
+use crate::watch::Touch;
+
+/// A write to the state store, as stored in the Raft log (rmp-serde encoded).
+///
+/// The same commands applied in the same order, at the same indexes, give the same state
+/// on every server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Command {
+    /// A KV write (Consul's `KVSRequest`).
+    Kv(KvRequest),
+    /// Removes the tombstones left by deletes at or below `upto_index` (the leader's
+    /// periodic tombstone GC).
+    TombstoneReap {
+        /// Tombstones whose delete index is `<= upto_index` are removed.
+        upto_index: u64,
+    },
+    /// Several commands packed into one Raft entry: each is applied in order, at the same
+    /// index, and answers on its own.
+    Batch(Vec<Command>),
+}
+
+/// What applying a [`Command`] answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum CommandResponse {
+    /// The outcome of a conditional write (`false`: a CAS or lock condition did not
+    /// hold). Unconditional writes answer `true`.
+    Bool(bool),
+    /// One answer per command of a [`Command::Batch`], in order.
+    Batch(Vec<Result<CommandResponse, ApplyError>>),
+    /// The command has no answer (e.g. [`Command::TombstoneReap`]).
+    None,
+}
+
+/// Why the state store rejected a write. A rejected write changes nothing.
+///
+/// An expected outcome is not an error: a losing CAS answers `Ok(Bool(false))`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[non_exhaustive]
+pub enum ApplyError {
+    /// A lock or unlock named a session that does not exist (Consul's text, which the
+    /// HTTP API returns with status 500).
+    #[error("invalid session \"{0}\"")]
+    InvalidSession(String),
+    /// A lock or unlock carried no session.
+    #[error("missing session")]
+    MissingSession,
+    /// A KV write other than a delete-tree had an empty key.
+    #[error("missing key name")]
+    MissingKey,
+}
+
+impl Tables {
+    /// Applies `cmd` at Raft `index` to this working copy, recording what it touched.
+    ///
+    /// # Invariants
+    /// A command that answers `Err` has not changed anything.
+    pub(crate) fn apply_command(
+        &mut self,
+        index: u64,
+        cmd: &Command,
+        touches: &mut Vec<Touch>,
+    ) -> Result<CommandResponse, ApplyError> {
+        match cmd {
+            Command::Kv(req) => self.kv.apply(index, req, touches).map(CommandResponse::Bool),
+            Command::TombstoneReap { upto_index } => {
+                self.kv.reap_tombstones(*upto_index, touches);
+                Ok(CommandResponse::None)
+            }
+            Command::Batch(cmds) => Ok(CommandResponse::Batch(
+                cmds.iter().map(|c| self.apply_command(index, c, touches)).collect(),
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use praetor_types::KvOp;
+
+    use super::*;
+
+    #[test]
+    fn command_round_trips_through_msgpack() {
+        let mut lock = KvRequest::new(KvOp::Lock, "locks/a");
+        lock.session = Some("adf4238a-882b-9ddc-4a9d-5b6758e4159e".into());
+        lock.value = vec![0, 159, 146, 150];
+        let cmd = Command::Batch(vec![
+            Command::Kv(KvRequest::set("web/key1", "v")),
+            Command::Kv(lock),
+            Command::TombstoneReap { upto_index: 9 },
+            Command::Batch(vec![]),
+        ]);
+        let bytes = rmp_serde::to_vec_named(&cmd).expect("encode");
+        let back: Command = rmp_serde::from_slice(&bytes).expect("decode");
+        assert_eq!(back, cmd);
+    }
+
+    #[test]
+    fn response_round_trips_through_msgpack() {
+        let resp = CommandResponse::Batch(vec![
+            Ok(CommandResponse::Bool(true)),
+            Err(ApplyError::InvalidSession("s1".into())),
+            Ok(CommandResponse::None),
+        ]);
+        let bytes = rmp_serde::to_vec_named(&resp).expect("encode");
+        let back: CommandResponse = rmp_serde::from_slice(&bytes).expect("decode");
+        assert_eq!(back, resp);
+    }
+
+    #[test]
+    fn invalid_session_text_matches_consul() {
+        assert_eq!(
+            ApplyError::InvalidSession("abc".into()).to_string(),
+            r#"invalid session "abc""#
+        );
+    }
+}

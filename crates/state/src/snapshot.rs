@@ -1,0 +1,185 @@
+//! Snapshot and restore: the whole state as one msgpack document (Consul's FSM
+//! snapshot), written with named fields so later versions can add fields.
+
+use std::sync::Arc;
+
+use imbl::OrdMap;
+use praetor_types::KvEntry;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::kv::{Key, KvTable};
+use crate::store::Tables;
+
+/// The snapshot format version this build writes and reads.
+const FORMAT_VERSION: u32 = 1;
+
+/// Why a snapshot could not be written or restored.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SnapshotError {
+    /// Encoding the state failed.
+    #[error("encoding state snapshot")]
+    Encode(#[source] rmp_serde::encode::Error),
+    /// The bytes are not a state snapshot.
+    #[error("decoding state snapshot")]
+    Decode(#[source] rmp_serde::decode::Error),
+    /// The snapshot was written in a format this build does not know.
+    #[error("unsupported state snapshot version {0}")]
+    UnsupportedVersion(u32),
+    /// The snapshot holds a key twice (as two entries, or as an entry and a tombstone).
+    #[error("state snapshot holds key {0:?} twice")]
+    DuplicateKey(String),
+}
+
+/// The document written: borrowed from the tables, so encoding copies nothing first.
+#[derive(Serialize)]
+struct SnapshotOut<'a> {
+    version: u32,
+    applied_index: u64,
+    kv_index: u64,
+    kvs: Vec<EntryOut<'a>>,
+    tombstones: Vec<TombstoneOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct EntryOut<'a> {
+    key: &'a str,
+    #[serde(serialize_with = "bytes_out")]
+    value: &'a [u8],
+    flags: u64,
+    session: Option<&'a str>,
+    lock_index: u64,
+    create_index: u64,
+    modify_index: u64,
+}
+
+#[derive(Serialize)]
+struct TombstoneOut<'a> {
+    key: &'a str,
+    index: u64,
+}
+
+/// The document read back.
+#[derive(Deserialize)]
+struct SnapshotIn {
+    version: u32,
+    applied_index: u64,
+    kv_index: u64,
+    kvs: Vec<EntryIn>,
+    tombstones: Vec<TombstoneIn>,
+}
+
+#[derive(Deserialize)]
+struct EntryIn {
+    key: String,
+    #[serde(deserialize_with = "bytes_in")]
+    value: Vec<u8>,
+    flags: u64,
+    session: Option<String>,
+    lock_index: u64,
+    create_index: u64,
+    modify_index: u64,
+}
+
+#[derive(Deserialize)]
+struct TombstoneIn {
+    key: String,
+    index: u64,
+}
+
+/// Values as msgpack `bin`, not an array of integers.
+fn bytes_out<S: Serializer>(v: &&[u8], s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_bytes(v)
+}
+
+fn bytes_in<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+    struct Bytes;
+    impl<'de> serde::de::Visitor<'de> for Bytes {
+        type Value = Vec<u8>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("bytes")
+        }
+        fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Vec<u8>, E> {
+            Ok(v.to_vec())
+        }
+        fn visit_byte_buf<E: serde::de::Error>(self, v: Vec<u8>) -> Result<Vec<u8>, E> {
+            Ok(v)
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<Vec<u8>, A::Error> {
+            let mut out = Vec::with_capacity(a.size_hint().unwrap_or(0));
+            while let Some(b) = a.next_element::<u8>()? {
+                out.push(b);
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_byte_buf(Bytes)
+}
+
+/// Encodes every table of `tables`.
+pub(crate) fn encode(tables: &Tables) -> Result<Vec<u8>, SnapshotError> {
+    let kv = &tables.kv;
+    let doc = SnapshotOut {
+        version: FORMAT_VERSION,
+        applied_index: tables.applied_index,
+        kv_index: kv.index,
+        kvs: kv
+            .entries
+            .values()
+            .map(|e| EntryOut {
+                key: &e.key,
+                value: &e.value,
+                flags: e.flags,
+                session: e.session.as_deref(),
+                lock_index: e.lock_index,
+                create_index: e.create_index,
+                modify_index: e.modify_index,
+            })
+            .collect(),
+        tombstones: kv
+            .tombstones
+            .iter()
+            .map(|(key, index)| TombstoneOut { key, index: *index })
+            .collect(),
+    };
+    rmp_serde::to_vec_named(&doc).map_err(SnapshotError::Encode)
+}
+
+/// Decodes and checks a snapshot written by [`encode`].
+pub(crate) fn decode(bytes: &[u8]) -> Result<Tables, SnapshotError> {
+    let doc: SnapshotIn = rmp_serde::from_slice(bytes).map_err(SnapshotError::Decode)?;
+    if doc.version != FORMAT_VERSION {
+        return Err(SnapshotError::UnsupportedVersion(doc.version));
+    }
+    let mut entries: OrdMap<Key, Arc<KvEntry>> = OrdMap::new();
+    for e in doc.kvs {
+        if entries.contains_key(e.key.as_str()) {
+            return Err(SnapshotError::DuplicateKey(e.key));
+        }
+        let key: Key = Arc::from(e.key.as_str());
+        let entry = KvEntry {
+            lock_index: e.lock_index,
+            key: e.key,
+            flags: e.flags,
+            value: e.value,
+            session: e.session,
+            create_index: e.create_index,
+            modify_index: e.modify_index,
+        };
+        entries.insert(key, Arc::new(entry));
+    }
+    let mut tombstones: OrdMap<Key, u64> = OrdMap::new();
+    for t in doc.tombstones {
+        if entries.contains_key(t.key.as_str()) || tombstones.contains_key(t.key.as_str()) {
+            return Err(SnapshotError::DuplicateKey(t.key));
+        }
+        tombstones.insert(Arc::from(t.key.as_str()), t.index);
+    }
+    Ok(Tables {
+        applied_index: doc.applied_index,
+        kv: KvTable { entries, tombstones, index: doc.kv_index },
+    })
+}
+
+#[cfg(test)]
+mod tests;

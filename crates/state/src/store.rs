@@ -1,0 +1,161 @@
+//! [`Store`]: the shared handle the Raft state machine writes through, and
+//! [`StateView`]: an immutable snapshot readers query.
+
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use praetor_types::KvEntry;
+
+use crate::command::{ApplyError, Command, CommandResponse};
+use crate::kv::KvTable;
+use crate::snapshot::{self, SnapshotError};
+use crate::watch::{Touch, Watch, WatchRegistry};
+
+/// Every table, as of one applied Raft index. Cloning is O(1) (persistent maps).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Tables {
+    /// Raft index of the last applied command.
+    pub(crate) applied_index: u64,
+    /// The KV table with its tombstones.
+    pub(crate) kv: KvTable,
+}
+
+/// The state store: a cheap-to-clone shared handle (Send + Sync).
+///
+/// One writer (the Raft state machine) calls [`Store::apply`] and [`Store::restore`];
+/// any number of readers take [`StateView`]s and [`Watch`]es. A write works on a copy
+/// of the current tables and publishes it whole, so readers never see half a write and
+/// only wait for a pointer swap.
+#[derive(Debug, Clone, Default)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    /// The published tables; held only long enough to clone or swap the `Arc`.
+    root: Mutex<Arc<Tables>>,
+    /// Serialises writers (apply, restore) so none loses another's update.
+    writer: Mutex<()>,
+    watches: Arc<WatchRegistry>,
+}
+
+/// Locks `m`, ignoring poisoning: a panicking writer never published a half-applied
+/// state (it works on a private copy), so the data behind every lock stays consistent.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Store {
+    /// An empty store (applied index 0).
+    pub fn new() -> Store {
+        Store::default()
+    }
+
+    /// Applies `cmd`, committed at Raft `index`, and wakes the watches of what it changed.
+    ///
+    /// `index` must be above every index applied before (Raft guarantees it). Writes set
+    /// `CreateIndex`/`ModifyIndex` to it; the applied index becomes `index` whatever the
+    /// command answers. A command that answers `Err` changes no table.
+    pub fn apply(&self, index: u64, cmd: &Command) -> Result<CommandResponse, ApplyError> {
+        let _writer = lock(&self.inner.writer);
+        let mut tables = Tables::clone(&self.current());
+        let mut touches = Vec::new();
+        let result = tables.apply_command(index, cmd, &mut touches);
+        tables.applied_index = index;
+        self.publish(tables);
+        self.inner.watches.wake(touches);
+        result
+    }
+
+    /// An immutable snapshot of the current state, in O(1). Later writes do not change it.
+    pub fn view(&self) -> StateView {
+        StateView { tables: self.current() }
+    }
+
+    /// A watch that fires after any write to exactly `key`.
+    pub fn watch_key(&self, key: &str) -> Watch {
+        self.inner.watches.watch_key(key)
+    }
+
+    /// A watch that fires after any write to a key starting with `prefix` (byte-wise;
+    /// `""` watches the whole KV table).
+    pub fn watch_prefix(&self, prefix: &str) -> Watch {
+        self.inner.watches.watch_prefix(prefix)
+    }
+
+    /// The whole state (entries, tombstones, indexes) as msgpack, for a Raft snapshot.
+    /// Serialises a view, so writes can continue meanwhile.
+    pub fn snapshot(&self) -> Result<Vec<u8>, SnapshotError> {
+        snapshot::encode(&self.current())
+    }
+
+    /// Replaces the whole state with a [`Store::snapshot`] and wakes every watch.
+    /// On error the state is unchanged.
+    pub fn restore(&self, bytes: &[u8]) -> Result<(), SnapshotError> {
+        let tables = snapshot::decode(bytes)?;
+        let _writer = lock(&self.inner.writer);
+        self.publish(tables);
+        self.inner.watches.wake(vec![Touch::All]);
+        Ok(())
+    }
+
+    fn current(&self) -> Arc<Tables> {
+        Arc::clone(&lock(&self.inner.root))
+    }
+
+    fn publish(&self, tables: Tables) {
+        let old = std::mem::replace(&mut *lock(&self.inner.root), Arc::new(tables));
+        // Dropped outside the lock: freeing replaced nodes is the writer's cost.
+        drop(old);
+    }
+}
+
+/// A consistent, immutable view of the state at one applied index.
+#[derive(Debug, Clone)]
+pub struct StateView {
+    tables: Arc<Tables>,
+}
+
+impl StateView {
+    /// Raft index of the last command applied when the view was taken.
+    pub fn applied_index(&self) -> u64 {
+        self.tables.applied_index
+    }
+
+    /// The entry stored at exactly `key`.
+    pub fn kv_get(&self, key: &str) -> Option<&KvEntry> {
+        self.tables.kv.entries.get(key).map(|e| &**e)
+    }
+
+    /// Every entry whose key starts with `prefix` (byte-wise; `""` is all), sorted by key.
+    pub fn kv_list(&self, prefix: &str) -> Vec<KvEntry> {
+        self.tables.kv.under(prefix).map(|e| KvEntry::clone(e)).collect()
+    }
+
+    /// Key names under `prefix`, sorted; with a `separator`, each key is rolled up after
+    /// the first separator following the prefix (`web/subdir/a` → `web/subdir/`).
+    pub fn kv_keys(&self, prefix: &str, separator: Option<&str>) -> Vec<String> {
+        self.tables.kv.keys(prefix, separator)
+    }
+
+    /// The KV table index: the Raft index of the last write that changed the table,
+    /// deletes included (0 for a table never written).
+    pub fn kv_table_index(&self) -> u64 {
+        self.tables.kv.index
+    }
+
+    /// max(`ModifyIndex` of entries under `prefix`, index of tombstones under `prefix`);
+    /// 0 when nothing is under it (callers then use [`Self::kv_table_index`]).
+    pub fn kv_prefix_index(&self, prefix: &str) -> u64 {
+        self.tables.kv.prefix_index(prefix)
+    }
+
+    /// The tables behind this view, for comparing whole states in tests.
+    #[cfg(test)]
+    pub(crate) fn tables(&self) -> &Tables {
+        &self.tables
+    }
+}
+
+#[cfg(test)]
+mod tests;
