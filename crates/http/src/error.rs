@@ -1,0 +1,155 @@
+//! The one error type of the HTTP layer and its mapping to Consul's status codes and
+//! plain-text bodies (spec/http-api.md §1.10). Handlers return `Result<_, HttpError>` and
+//! use `?`; nothing else in the crate builds an error response.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use praetor_agent::BackendError;
+
+use crate::params::ParseUintError;
+
+/// Why a request could not be answered normally.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum HttpError {
+    /// `?index` is not an unsigned integer.
+    #[error("Invalid index")]
+    InvalidIndex,
+    /// `?wait` is not a Go duration.
+    #[error("Invalid wait time")]
+    InvalidWait,
+    /// `?max_stale` is not a Go duration.
+    #[error("Invalid max_stale value {0:?}")]
+    InvalidMaxStale(String),
+    /// `?stale` together with `?consistent`.
+    #[error("Cannot specify ?stale with ?consistent, conflicting semantics.")]
+    StaleWithConsistent,
+    /// `?cached` together with `?consistent`.
+    #[error("Cannot specify ?cached with ?consistent, conflicting semantics.")]
+    CachedWithConsistent,
+    /// An Enterprise-only query parameter (`ns`, `partition`) on this community build.
+    #[error("Invalid query parameter: {param:?} - {feature} are a Consul Enterprise feature")]
+    EnterpriseParam {
+        /// The parameter name.
+        param: &'static str,
+        /// `Namespaces` or `Partitions`.
+        feature: &'static str,
+    },
+    /// An Enterprise-only header (`X-Consul-Namespace`, `X-Consul-Partition`).
+    #[error("Invalid header: {header:?} - {feature} are a Consul Enterprise feature")]
+    EnterpriseHeader {
+        /// The header name.
+        header: &'static str,
+        /// `Namespaces` or `Partitions`.
+        feature: &'static str,
+    },
+    /// A KV request without a key where one is required.
+    #[error("Missing key name")]
+    MissingKeyName,
+    /// Mutually exclusive query flags; carries the whole re-encoded query string.
+    #[error("Conflicting flags: {0}\n")]
+    ConflictingFlags(String),
+    /// A KV key refused by key validation (§2.6).
+    #[error("Invalid key name {key:?}: {reason}")]
+    InvalidKey {
+        /// The key as received.
+        key: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A numeric query parameter (`?flags`, `?cas`) did not parse; Consul answers these
+    /// with a 500 carrying Go's parse error.
+    #[error(transparent)]
+    InvalidUint(#[from] ParseUintError),
+    /// A request body over `kv_max_value_size`.
+    #[error(
+        "Request body({size} bytes) too large, max size: {max} bytes. See https://developer.hashicorp.com/consul/docs/agent/config/config-files#kv_max_value_size."
+    )]
+    BodyTooLarge {
+        /// Bytes announced (`Content-Length`) or received so far.
+        size: u64,
+        /// The configured limit.
+        max: u64,
+    },
+    /// Reading the request body failed.
+    #[error("failed to read request body: {0}")]
+    BodyRead(#[source] axum::Error),
+    /// `?dc` names a datacenter this agent cannot reach.
+    #[error("No path to datacenter")]
+    UnknownDatacenter,
+    /// The path holds a character that is not printable.
+    #[error("Invalid URL path: contains unprintable characters")]
+    UnprintablePath,
+    /// The path holds a malformed percent escape or is not UTF-8 once decoded.
+    #[error("Invalid URL path: bad escape or encoding")]
+    MalformedPath,
+    /// A declared route requested with a method it does not accept.
+    #[error("method {method} not allowed")]
+    MethodNotAllowed {
+        /// The request method.
+        method: String,
+        /// The `Allow` header value (`OPTIONS,GET,...`).
+        allow: String,
+    },
+    /// No route matches; `api` is whether the path mentions `/v1/`.
+    #[error("{}", unknown_path_text(*.api))]
+    UnknownPath {
+        /// Whether the path contains `/v1/`.
+        api: bool,
+    },
+    /// The agent side failed; its text is already Consul's.
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+}
+
+fn unknown_path_text(api: bool) -> &'static str {
+    if api {
+        "Invalid URL path: not a recognized HTTP API endpoint\n"
+    } else {
+        "Invalid URL path: if attempting to use the HTTP API, ensure the path starts with '/v1/'\n"
+    }
+}
+
+impl HttpError {
+    /// The status code Consul answers this error with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::InvalidIndex
+            | Self::InvalidWait
+            | Self::InvalidMaxStale(_)
+            | Self::StaleWithConsistent
+            | Self::CachedWithConsistent
+            | Self::EnterpriseParam { .. }
+            | Self::EnterpriseHeader { .. }
+            | Self::MissingKeyName
+            | Self::ConflictingFlags(_)
+            | Self::InvalidKey { .. }
+            | Self::BodyRead(_)
+            | Self::UnprintablePath
+            | Self::MalformedPath => StatusCode::BAD_REQUEST,
+            Self::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Self::UnknownPath { .. } => StatusCode::NOT_FOUND,
+            Self::InvalidUint(_) | Self::UnknownDatacenter | Self::Backend(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        }
+    }
+}
+
+impl IntoResponse for HttpError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::debug!(error = %self, "request failed");
+        }
+        let mut resp = (status, self.to_string()).into_response();
+        if let Self::MethodNotAllowed { allow, .. } = &self {
+            // `allow` is built from our own route table, so it is always a valid value.
+            if let Ok(v) = HeaderValue::from_str(allow) {
+                resp.headers_mut().insert(header::ALLOW, v);
+            }
+        }
+        resp
+    }
+}

@@ -1,0 +1,179 @@
+//! The route table: every endpoint with its path and methods, from which dispatch derives
+//! `OPTIONS`, `405` + `Allow`, the trailing-slash redirect and the 404s
+//! (spec/http-api.md §0, §1.1). Adding an endpoint = one [`Route`] line + one
+//! [`Endpoint`] variant + its handler arm in `app.rs`.
+
+use axum::http::Method;
+
+/// The HTTP methods a route can declare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verb {
+    Get,
+    Put,
+    Post,
+    Delete,
+}
+
+impl Verb {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Get => "GET",
+            Self::Put => "PUT",
+            Self::Post => "POST",
+            Self::Delete => "DELETE",
+        }
+    }
+
+    pub(crate) fn from_method(m: &Method) -> Option<Self> {
+        match *m {
+            Method::GET => Some(Self::Get),
+            Method::PUT => Some(Self::Put),
+            Method::POST => Some(Self::Post),
+            Method::DELETE => Some(Self::Delete),
+            _ => None,
+        }
+    }
+}
+
+/// What a request is for, once routed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Endpoint {
+    /// `/v1/kv/<key>`
+    Kv,
+    /// `/v1/status/leader`
+    StatusLeader,
+    /// `/v1/status/peers`
+    StatusPeers,
+    /// `/v1/agent/self`
+    AgentSelf,
+}
+
+/// How a route's path matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Match {
+    /// Only this exact path.
+    Exact,
+    /// This path (ending in `/`) and anything under it; the rest is the argument.
+    Prefix,
+}
+
+/// One line of the route table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Route {
+    pub(crate) path: &'static str,
+    pub(crate) kind: Match,
+    pub(crate) methods: &'static [Verb],
+    pub(crate) endpoint: Endpoint,
+}
+
+impl Route {
+    const fn exact(path: &'static str, methods: &'static [Verb], endpoint: Endpoint) -> Self {
+        Self {
+            path,
+            kind: Match::Exact,
+            methods,
+            endpoint,
+        }
+    }
+
+    const fn prefix(path: &'static str, methods: &'static [Verb], endpoint: Endpoint) -> Self {
+        Self {
+            path,
+            kind: Match::Prefix,
+            methods,
+            endpoint,
+        }
+    }
+
+    /// The `Allow` header value: `OPTIONS` then the declared methods, comma-separated.
+    pub(crate) fn allow(&self) -> String {
+        std::iter::once("OPTIONS")
+            .chain(self.methods.iter().map(|v| v.as_str()))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    pub(crate) fn accepts(&self, method: &Method) -> bool {
+        Verb::from_method(method).is_some_and(|v| self.methods.contains(&v))
+    }
+}
+
+use Verb::{Delete, Get, Put};
+
+/// Every `/v1` route this agent serves.
+pub(crate) const ROUTES: &[Route] = &[
+    Route::prefix("/v1/kv/", &[Get, Put, Delete], Endpoint::Kv),
+    Route::exact("/v1/status/leader", &[Get], Endpoint::StatusLeader),
+    Route::exact("/v1/status/peers", &[Get], Endpoint::StatusPeers),
+    Route::exact("/v1/agent/self", &[Get], Endpoint::AgentSelf),
+];
+
+/// Where a (clean, decoded) path leads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Lookup<'a> {
+    /// A route, with the path remainder for prefix routes (`""` for exact ones).
+    Found(&'static Route, &'a str),
+    /// A prefix route asked for without its trailing slash: redirect there.
+    AddSlash(&'static str),
+    /// Nothing.
+    NotFound,
+}
+
+/// Go `ServeMux` precedence: an exact route, else the longest matching prefix route,
+/// else a redirect to a prefix route's slash form.
+pub(crate) fn lookup(path: &str) -> Lookup<'_> {
+    if let Some(r) = ROUTES
+        .iter()
+        .find(|r| r.kind == Match::Exact && r.path == path)
+    {
+        return Lookup::Found(r, "");
+    }
+    let best = ROUTES
+        .iter()
+        .filter(|r| r.kind == Match::Prefix && path.starts_with(r.path))
+        .max_by_key(|r| r.path.len());
+    if let Some(r) = best {
+        return Lookup::Found(r, &path[r.path.len()..]);
+    }
+    match ROUTES
+        .iter()
+        .find(|r| r.kind == Match::Prefix && r.path.strip_suffix('/') == Some(path))
+    {
+        Some(r) => Lookup::AddSlash(r.path),
+        None => Lookup::NotFound,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookup_follows_servemux_rules() {
+        assert!(
+            matches!(lookup("/v1/kv/a/b"), Lookup::Found(r, "a/b") if r.endpoint == Endpoint::Kv)
+        );
+        assert!(matches!(lookup("/v1/kv/"), Lookup::Found(_, "")));
+        assert_eq!(lookup("/v1/kv"), Lookup::AddSlash("/v1/kv/"));
+        assert!(
+            matches!(lookup("/v1/status/leader"), Lookup::Found(r, "") if r.endpoint == Endpoint::StatusLeader)
+        );
+        assert_eq!(lookup("/v1/status/leader/"), Lookup::NotFound);
+        assert_eq!(lookup("/v1/nope"), Lookup::NotFound);
+    }
+
+    #[test]
+    fn allow_lists_options_first() {
+        assert_eq!(ROUTES[0].allow(), "OPTIONS,GET,PUT,DELETE");
+        assert_eq!(ROUTES[1].allow(), "OPTIONS,GET");
+    }
+
+    #[test]
+    fn table_paths_are_well_formed() {
+        for r in ROUTES {
+            assert!(r.path.starts_with("/v1/"), "{}", r.path);
+            assert_eq!(r.kind == Match::Prefix, r.path.ends_with('/'), "{}", r.path);
+            assert!(!r.methods.is_empty(), "{}", r.path);
+        }
+    }
+}
