@@ -1,1 +1,27 @@
-//! praetor-client
+//! praetor-client: a small typed async client of the agent's HTTP API (Consul's Go `api`
+//! package, the parts the CLI, e2e tests and benches need).
+//!
+//! Entry types: [`ClientConfig`] (address and token from flags or `CONSUL_HTTP_*` /
+//! `PRAETOR_HTTP_*`), [`Client`] (KV, status and agent endpoints), [`KvPut`] and
+//! [`ClientError`]. Depends only on `praetor-types`; never prints. Plain http needs no TLS
+//! setup; the rustls ring provider is installed only when an https address is used.
+//!
+//! With the `testing` feature, [`testing::FakeAgent`] serves an in-memory KV API on
+//! loopback for other crates' tests.
+#![warn(missing_docs)]
+
+mod client;
+mod config;
+mod error;
+mod kv;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+
+pub use client::{Client, TOKEN_HEADER, query_meta_from_headers};
+pub use config::{ClientConfig, DEFAULT_HTTP_ADDR, parse_go_bool, parse_http_addr};
+pub use error::{ClientError, UrlParseError};
+pub use kv::KvPut;
+pub use praetor_types::{Consistency, KvEntry, QueryMeta, QueryOptions};
+
+#[cfg(test)]
+mod tests;
