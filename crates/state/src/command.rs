@@ -70,13 +70,18 @@ impl Tables {
         touches: &mut Vec<Touch>,
     ) -> Result<CommandResponse, ApplyError> {
         match cmd {
-            Command::Kv(req) => self.kv.apply(index, req, touches).map(CommandResponse::Bool),
+            Command::Kv(req) => self
+                .kv
+                .apply(index, req, touches)
+                .map(CommandResponse::Bool),
             Command::TombstoneReap { upto_index } => {
                 self.kv.reap_tombstones(*upto_index, touches);
                 Ok(CommandResponse::None)
             }
             Command::Batch(cmds) => Ok(CommandResponse::Batch(
-                cmds.iter().map(|c| self.apply_command(index, c, touches)).collect(),
+                cmds.iter()
+                    .map(|c| self.apply_command(index, c, touches))
+                    .collect(),
             )),
         }
     }

@@ -107,7 +107,7 @@ impl KvTable {
     }
 
     /// Stores `entry` (written at `index`), clearing any tombstone of its key.
-    fn put(&mut self, index: u64, entry: KvEntry, touches: &mut Vec<Touch>) {
+    pub(crate) fn put(&mut self, index: u64, entry: KvEntry, touches: &mut Vec<Touch>) {
         let key: Key = Arc::from(entry.key.as_str());
         self.tombstones.remove(&*key);
         self.entries.insert(key.clone(), Arc::new(entry));
@@ -265,7 +265,11 @@ impl KvTable {
     /// 0 when nothing is under it. A range scan over the prefix, never the whole table
     /// unless the prefix is empty.
     pub(crate) fn prefix_index(&self, prefix: &str) -> u64 {
-        let live = self.under(prefix).map(|e| e.modify_index).max().unwrap_or(0);
+        let live = self
+            .under(prefix)
+            .map(|e| e.modify_index)
+            .max()
+            .unwrap_or(0);
         let dead = self
             .tombstones
             .range::<_, str>(from_prefix(prefix))

@@ -177,7 +177,11 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Tables, SnapshotError> {
     }
     Ok(Tables {
         applied_index: doc.applied_index,
-        kv: KvTable { entries, tombstones, index: doc.kv_index },
+        kv: KvTable {
+            entries,
+            tombstones,
+            index: doc.kv_index,
+        },
     })
 }
 

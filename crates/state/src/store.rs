@@ -69,7 +69,9 @@ impl Store {
 
     /// An immutable snapshot of the current state, in O(1). Later writes do not change it.
     pub fn view(&self) -> StateView {
-        StateView { tables: self.current() }
+        StateView {
+            tables: self.current(),
+        }
     }
 
     /// A watch that fires after any write to exactly `key`.
@@ -97,6 +99,12 @@ impl Store {
         self.publish(tables);
         self.inner.watches.wake(vec![Touch::All]);
         Ok(())
+    }
+
+    /// Live watch slots (exact keys, prefixes), for leak tests.
+    #[cfg(test)]
+    pub(crate) fn watch_slot_counts(&self) -> (usize, usize) {
+        self.inner.watches.slot_counts()
     }
 
     fn current(&self) -> Arc<Tables> {
@@ -129,7 +137,11 @@ impl StateView {
 
     /// Every entry whose key starts with `prefix` (byte-wise; `""` is all), sorted by key.
     pub fn kv_list(&self, prefix: &str) -> Vec<KvEntry> {
-        self.tables.kv.under(prefix).map(|e| KvEntry::clone(e)).collect()
+        self.tables
+            .kv
+            .under(prefix)
+            .map(|e| KvEntry::clone(e))
+            .collect()
     }
 
     /// Key names under `prefix`, sorted; with a `separator`, each key is rolled up after

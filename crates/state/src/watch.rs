@@ -91,7 +91,10 @@ impl Drop for Watch {
         let map = slots.of(self.kind);
         // Under the lock no watch can subscribe concurrently; our own receiver is still
         // counted, so 1 means this is the slot's last watch.
-        if map.get(&*self.name).is_some_and(|tx| tx.receiver_count() <= 1) {
+        if map
+            .get(&*self.name)
+            .is_some_and(|tx| tx.receiver_count() <= 1)
+        {
             map.remove(&*self.name);
         }
     }
@@ -153,7 +156,12 @@ impl WatchRegistry {
             }
         };
         drop(slots);
-        Watch { rx, registry: Arc::clone(self), kind, name: name.into() }
+        Watch {
+            rx,
+            registry: Arc::clone(self),
+            kind,
+            name: name.into(),
+        }
     }
 
     /// A watch on exactly `key`.
@@ -176,7 +184,11 @@ impl WatchRegistry {
         touches.dedup();
         let slots = self.lock();
         if touches.contains(&Touch::All) {
-            slots.keys.values().chain(slots.prefixes.values()).for_each(bump);
+            slots
+                .keys
+                .values()
+                .chain(slots.prefixes.values())
+                .for_each(bump);
             return;
         }
         for touch in &touches {

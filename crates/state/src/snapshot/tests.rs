@@ -1,1 +1,148 @@
+use praetor_types::{KvEntry, KvOp, KvRequest};
+use serde::Serialize;
 
+use super::*;
+use crate::{Command, Store};
+
+fn sample_store() -> Store {
+    let store = Store::new();
+    let mut with_flags = KvRequest::set("web/key1", vec![0u8, 255, 1]);
+    with_flags.flags = 42;
+    store.apply(1, &Command::Kv(with_flags)).expect("set");
+    store
+        .apply(
+            2,
+            &Command::Kv(KvRequest::set("web/empty", Vec::<u8>::new())),
+        )
+        .expect("set");
+    store
+        .apply(3, &Command::Kv(KvRequest::set("gone", "x")))
+        .expect("set");
+    store
+        .apply(4, &Command::Kv(KvRequest::new(KvOp::Delete, "gone")))
+        .expect("delete");
+    store
+}
+
+#[test]
+fn restore_reproduces_entries_tombstones_and_indexes() {
+    let store = sample_store();
+    let bytes = store.snapshot().expect("snapshot");
+    let restored = Store::new();
+    restored.restore(&bytes).expect("restore");
+    let view = restored.view();
+    assert_eq!(view.applied_index(), 4);
+    assert_eq!(view.kv_table_index(), 4);
+    assert_eq!(
+        view.kv_prefix_index("gone"),
+        4,
+        "tombstones survive a restore"
+    );
+    let e = view.kv_get("web/key1").expect("entry");
+    assert_eq!(
+        (e.flags, e.value.as_slice(), e.create_index),
+        (42, &[0u8, 255, 1][..], 1)
+    );
+    assert_eq!(view.kv_get("web/empty").expect("entry").value, b"");
+    assert_eq!(restored.snapshot().expect("snapshot"), bytes);
+}
+
+#[test]
+fn restore_replaces_the_previous_state() {
+    let store = Store::new();
+    store
+        .apply(9, &Command::Kv(KvRequest::set("other", "x")))
+        .expect("set");
+    store
+        .restore(&sample_store().snapshot().expect("snapshot"))
+        .expect("restore");
+    let view = store.view();
+    assert!(view.kv_get("other").is_none());
+    assert_eq!(view.applied_index(), 4);
+}
+
+#[test]
+fn garbage_is_rejected_and_leaves_state_unchanged() {
+    let store = sample_store();
+    let err = store.restore(b"\xc1not msgpack").expect_err("garbage");
+    assert!(matches!(err, SnapshotError::Decode(_)), "{err:?}");
+    assert!(store.view().kv_get("web/key1").is_some());
+}
+
+/// A hand-built document, for the checks `decode` makes beyond parsing.
+#[derive(Serialize)]
+struct Doc<'a> {
+    version: u32,
+    applied_index: u64,
+    kv_index: u64,
+    kvs: Vec<EntryOut<'a>>,
+    tombstones: Vec<TombstoneOut<'a>>,
+}
+
+fn entry(key: &str) -> EntryOut<'_> {
+    EntryOut {
+        key,
+        value: b"v",
+        flags: 0,
+        session: None,
+        lock_index: 0,
+        create_index: 1,
+        modify_index: 1,
+    }
+}
+
+#[test]
+fn unknown_version_is_rejected() {
+    let doc = Doc {
+        version: 99,
+        applied_index: 1,
+        kv_index: 1,
+        kvs: vec![],
+        tombstones: vec![],
+    };
+    let bytes = rmp_serde::to_vec_named(&doc).expect("encode");
+    assert!(matches!(
+        decode(&bytes),
+        Err(SnapshotError::UnsupportedVersion(99))
+    ));
+}
+
+#[test]
+fn duplicate_keys_are_rejected() {
+    let doc = Doc {
+        version: 1,
+        applied_index: 1,
+        kv_index: 1,
+        kvs: vec![entry("k"), entry("k")],
+        tombstones: vec![],
+    };
+    let bytes = rmp_serde::to_vec_named(&doc).expect("encode");
+    assert!(matches!(decode(&bytes), Err(SnapshotError::DuplicateKey(k)) if k == "k"));
+
+    let doc = Doc {
+        version: 1,
+        applied_index: 1,
+        kv_index: 1,
+        kvs: vec![entry("k")],
+        tombstones: vec![TombstoneOut { key: "k", index: 1 }],
+    };
+    let bytes = rmp_serde::to_vec_named(&doc).expect("encode");
+    assert!(matches!(decode(&bytes), Err(SnapshotError::DuplicateKey(k)) if k == "k"));
+}
+
+#[test]
+fn locked_entries_keep_session_and_lock_index() {
+    let mut tables = Tables::default();
+    let mut touches = Vec::new();
+    let locked = KvEntry {
+        key: "locks/a".into(),
+        session: Some("s1".into()),
+        lock_index: 3,
+        create_index: 2,
+        modify_index: 5,
+        ..KvEntry::default()
+    };
+    tables.kv.put(5, locked, &mut touches);
+    let back = decode(&encode(&tables).expect("encode")).expect("decode");
+    assert_eq!(back, tables);
+}
