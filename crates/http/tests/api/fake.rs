@@ -1,0 +1,199 @@
+//! A `Backend` that records what it is asked and answers with canned results.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode};
+use praetor_agent::{AgentSelf, Backend, BackendError};
+use praetor_http::{HttpConfig, router};
+use praetor_types::{Consistency, KvEntry, KvQuery, KvRequest, KvResult, QueryMeta, QueryOptions};
+use tokio::sync::Notify;
+use tower::ServiceExt as _;
+
+pub struct FakeBackend {
+    pub reads: Mutex<Vec<(KvQuery, QueryOptions)>>,
+    pub writes: Mutex<Vec<KvRequest>>,
+    pub read_answer: Mutex<Result<(QueryMeta, KvResult), BackendError>>,
+    pub write_answer: Mutex<Result<bool, BackendError>>,
+    /// When set, `kv_read` never answers (a blocking query that nothing wakes).
+    pub block_reads: bool,
+    /// Notified whenever `kv_read` is entered.
+    pub read_started: Notify,
+}
+
+impl Default for FakeBackend {
+    fn default() -> Self {
+        Self {
+            reads: Mutex::default(),
+            writes: Mutex::default(),
+            read_answer: Mutex::new(Ok((meta(0), KvResult::Entries(Vec::new())))),
+            write_answer: Mutex::new(Ok(true)),
+            block_reads: false,
+            read_started: Notify::new(),
+        }
+    }
+}
+
+pub fn meta(index: u64) -> QueryMeta {
+    QueryMeta {
+        index,
+        known_leader: true,
+        last_contact: Duration::from_millis(7),
+        consistency: Consistency::Default,
+    }
+}
+
+pub fn entry(key: &str, value: &[u8], modify_index: u64) -> KvEntry {
+    KvEntry {
+        key: key.into(),
+        value: value.to_vec(),
+        create_index: modify_index,
+        modify_index,
+        ..KvEntry::default()
+    }
+}
+
+impl FakeBackend {
+    pub fn answering(result: KvResult, index: u64) -> Self {
+        let fake = Self::default();
+        *fake.read_answer.lock().expect("fake backend lock poisoned") = Ok((meta(index), result));
+        fake
+    }
+
+    pub fn reads(&self) -> Vec<(KvQuery, QueryOptions)> {
+        self.reads
+            .lock()
+            .expect("fake backend lock poisoned")
+            .clone()
+    }
+
+    pub fn writes(&self) -> Vec<KvRequest> {
+        self.writes
+            .lock()
+            .expect("fake backend lock poisoned")
+            .clone()
+    }
+}
+
+#[async_trait]
+impl Backend for FakeBackend {
+    async fn kv_read(
+        &self,
+        query: KvQuery,
+        opts: QueryOptions,
+    ) -> Result<(QueryMeta, KvResult), BackendError> {
+        self.reads
+            .lock()
+            .expect("fake backend lock poisoned")
+            .push((query, opts));
+        self.read_started.notify_one();
+        if self.block_reads {
+            std::future::pending::<()>().await;
+        }
+        self.read_answer
+            .lock()
+            .expect("fake backend lock poisoned")
+            .clone()
+    }
+
+    async fn kv_write(&self, req: KvRequest) -> Result<bool, BackendError> {
+        self.writes
+            .lock()
+            .expect("fake backend lock poisoned")
+            .push(req);
+        self.write_answer
+            .lock()
+            .expect("fake backend lock poisoned")
+            .clone()
+    }
+
+    async fn status_leader(&self) -> Result<String, BackendError> {
+        Ok("127.0.0.1:8300".into())
+    }
+
+    async fn status_peers(&self) -> Result<Vec<String>, BackendError> {
+        Ok(vec!["127.0.0.1:8300".into(), "127.0.0.2:8300".into()])
+    }
+
+    fn agent_self(&self) -> AgentSelf {
+        AgentSelf {
+            datacenter: "dc1".into(),
+            node_name: "node1".into(),
+            node_id: "9d754d17-0000-0000-0000-000000000001".into(),
+            server: true,
+            advertise_addr: "127.0.0.1".into(),
+            server_port: 8300,
+            serf_lan_port: 8301,
+            http_port: 8500,
+            dns_port: 8600,
+            dev: true,
+            ..AgentSelf::default()
+        }
+    }
+}
+
+/// A response with its body collected.
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn text(&self) -> String {
+        String::from_utf8(self.body.clone()).expect("utf-8 body")
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .get(name)
+            .map(|v| v.to_str().expect("ascii header"))
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).expect("JSON body")
+    }
+}
+
+/// A router over `backend` with `cfg`.
+pub fn app(backend: &Arc<FakeBackend>, cfg: HttpConfig) -> Router {
+    router(backend.clone(), cfg)
+}
+
+pub async fn send(router: Router, req: Request<Body>) -> Reply {
+    let resp = router.oneshot(req).await.expect("router is infallible");
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let body = axum::body::to_bytes(resp.into_body(), usize::MAX)
+        .await
+        .expect("body")
+        .to_vec();
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// Sends `method uri` with an optional body to a fresh router over `backend`.
+pub async fn call(backend: &Arc<FakeBackend>, method: &str, uri: &str, body: &[u8]) -> Reply {
+    call_with(backend, HttpConfig::default(), method, uri, body).await
+}
+
+pub async fn call_with(
+    backend: &Arc<FakeBackend>,
+    cfg: HttpConfig,
+    method: &str,
+    uri: &str,
+    body: &[u8],
+) -> Reply {
+    let req = Request::builder()
+        .method(method)
+        .uri(uri)
+        .body(Body::from(body.to_vec()))
+        .expect("valid request");
+    send(app(backend, cfg), req).await
+}
