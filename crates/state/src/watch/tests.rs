@@ -250,3 +250,16 @@ async fn ten_thousand_waiters_on_one_key_all_wake() {
     assert_eq!(woken.load(Ordering::Relaxed), 10_000);
     assert_eq!(store.watch_slot_counts(), (0, 0));
 }
+
+#[test]
+fn idle_watch_costs_little() {
+    let store = Store::new();
+    let mut w = store.watch_key("some/fairly/long/key/name");
+    let handle = std::mem::size_of::<Watch>() + "some/fairly/long/key/name".len();
+    let parked = std::mem::size_of_val(&w.changed());
+    // The slot (one channel per watched name) is shared by every watch on it.
+    assert!(
+        handle + parked <= 1024,
+        "handle {handle} B + parked future {parked} B"
+    );
+}
