@@ -95,12 +95,10 @@ pub fn load_with(args: &AgentArgs, host: &HostFacts<'_>) -> Result<RuntimeConfig
 
     let (mut config, node_id_from) =
         runtime::build(args.dev, &merged, host, &mut problems, &mut warnings);
-    if problems.is_empty() {
-        if let NodeIdFrom::DataDir(dir) = node_id_from {
-            match load_or_create_node_id(&dir) {
-                Ok(id) => config.node_id = id,
-                Err(problem) => problems.push(problem),
-            }
+    if let (true, NodeIdFrom::DataDir(dir)) = (problems.is_empty(), node_id_from) {
+        match load_or_create_node_id(&dir) {
+            Ok(id) => config.node_id = id,
+            Err(problem) => problems.push(problem),
         }
     }
     if !problems.is_empty() {

@@ -360,7 +360,7 @@ pub(crate) fn build(
     }
     if bootstrap_expect == 1 {
         warnings.push("bootstrap_expect = 1: this is the same as bootstrap = true".to_owned());
-    } else if bootstrap_expect > 1 && bootstrap_expect % 2 == 0 {
+    } else if bootstrap_expect > 1 && bootstrap_expect.is_multiple_of(2) {
         warnings.push(format!(
             "bootstrap_expect = {bootstrap_expect}: an even number of servers adds no failure tolerance"
         ));
