@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use praetor_agent::{Backend, BackendError};
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument as _;
 
 use crate::HttpConfig;
 use crate::error::HttpError;
@@ -45,7 +46,10 @@ const UI_PATH: &str = "/ui/";
 
 /// The single axum handler: everything goes through here.
 pub(crate) async fn dispatch(State(app): State<Arc<App>>, req: Request) -> Response {
+    let span =
+        tracing::debug_span!("http_request", method = %req.method(), path = req.uri().path());
     let mut resp = route(&app, req)
+        .instrument(span)
         .await
         .unwrap_or_else(IntoResponse::into_response);
     for (name, value) in &app.common_headers {
@@ -58,7 +62,7 @@ async fn route(app: &App, req: Request) -> Result<Response, HttpError> {
     let (parts, body) = req.into_parts();
     let raw_path = parts.uri.path();
     let raw_query = parts.uri.query();
-    tracing::debug!(method = %parts.method, path = raw_path, "http request");
+    tracing::debug!("http request");
 
     let cleaned = path::clean(raw_path);
     if cleaned != raw_path {

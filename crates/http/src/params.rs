@@ -173,7 +173,7 @@ pub(crate) fn reject_enterprise_meta(
     Ok(())
 }
 
-/// Why [`parse_uint`] refused a value; the text is Go's `strconv.ParseUint` error,
+/// Why a `?flags` or `?cas` value was refused; the text is Go's `strconv.ParseUint` error,
 /// which Consul returns verbatim for `?flags` and `?cas`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
