@@ -211,6 +211,14 @@ impl RaftNode {
         self.inner.status.clone()
     }
 
+    /// The last log index covered by a snapshot and the last index purged from the log
+    /// (`None` when there is none yet). For tests and diagnostics.
+    #[doc(hidden)]
+    pub fn compaction(&self) -> (Option<u64>, Option<u64>) {
+        let m = self.inner.raft.metrics().borrow_watched().clone();
+        (m.snapshot.map(|l| l.index), m.purged.map(|l| l.index))
+    }
+
     /// This server's Raft config.
     pub fn config(&self) -> &RaftConfig {
         &self.inner.cfg
@@ -325,15 +333,14 @@ impl RaftNode {
         let mut tasks = tasks.into_iter();
         // The proposer first: it answers queued proposals and lets in-flight ones finish.
         let proposer = tasks.next();
-        if let Some(mut proposer) = proposer {
-            if tokio::time::timeout(PROPOSAL_DRAIN_TIMEOUT, &mut proposer)
+        if let Some(mut proposer) = proposer
+            && tokio::time::timeout(PROPOSAL_DRAIN_TIMEOUT, &mut proposer)
                 .await
                 .is_err()
-            {
-                tracing::warn!("raft proposals still in flight at shutdown");
-                self.stop_raft().await;
-                let _ = proposer.await;
-            }
+        {
+            tracing::warn!("raft proposals still in flight at shutdown");
+            self.stop_raft().await;
+            let _ = proposer.await;
         }
         self.stop_raft().await;
         for task in tasks {

@@ -17,7 +17,8 @@ const SNAPSHOTS_KEPT: usize = 2;
 
 /// Where snapshots live: files for a data dir, memory for `-dev`.
 pub(crate) enum SnapshotStore {
-    Dir(PathBuf),
+    /// The directory, and a lock that serialises saves (builds and installs may overlap).
+    Dir(PathBuf, Mutex<()>),
     Memory(Mutex<Option<(SnapshotMeta, Arc<Vec<u8>>)>>),
 }
 
@@ -31,7 +32,7 @@ impl SnapshotStore {
                 fs::remove_file(&path)?;
             }
         }
-        Ok(SnapshotStore::Dir(dir.to_path_buf()))
+        Ok(SnapshotStore::Dir(dir.to_path_buf(), Mutex::new(())))
     }
 
     pub(crate) fn memory() -> SnapshotStore {
@@ -51,7 +52,8 @@ impl SnapshotStore {
                 }
                 Ok(())
             }
-            SnapshotStore::Dir(dir) => {
+            SnapshotStore::Dir(dir, saving) => {
+                let _saving = saving.lock().unwrap_or_else(|p| p.into_inner());
                 let (term, index) = meta
                     .last_log_id
                     .as_ref()
@@ -67,7 +69,10 @@ impl SnapshotStore {
                 fs::rename(&tmp, dir.join(&name))?;
                 File::open(dir)?.sync_all()?;
                 for (_, _, old) in list(dir)?.into_iter().skip(SNAPSHOTS_KEPT) {
-                    fs::remove_file(old)?;
+                    match fs::remove_file(&old) {
+                        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                        _ => {}
+                    }
                 }
                 Ok(())
             }
@@ -81,7 +86,7 @@ impl SnapshotStore {
                 let slot = slot.lock().unwrap_or_else(|p| p.into_inner());
                 Ok(slot.as_ref().map(|(m, b)| (m.clone(), b.as_ref().clone())))
             }
-            SnapshotStore::Dir(dir) => match list(dir)?.into_iter().next() {
+            SnapshotStore::Dir(dir, _) => match list(dir)?.into_iter().next() {
                 None => Ok(None),
                 Some((_, _, path)) => {
                     let bytes = fs::read(&path)?;
@@ -112,7 +117,7 @@ fn list(dir: &Path) -> io::Result<Vec<(u64, u64, PathBuf)>> {
             found.push((index, term, path));
         }
     }
-    found.sort_by(|a, b| (b.0, b.1).cmp(&(a.0, a.1)));
+    found.sort_by_key(|f| std::cmp::Reverse((f.0, f.1)));
     Ok(found)
 }
 

@@ -109,7 +109,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
 
     async fn applied_state(&mut self) -> Result<(Option<LogId>, StoredMembership), io::Error> {
         let a = self.applied();
-        Ok((a.log_id.clone(), a.membership.clone()))
+        Ok((a.log_id, a.membership.clone()))
     }
 
     async fn apply<S>(&mut self, mut entries: S) -> Result<(), io::Error>
@@ -122,8 +122,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
                 EntryPayload::Normal(proposal) => self.0.store.apply(index, &proposal.0),
                 EntryPayload::Blank => Ok(CommandResponse::None),
                 EntryPayload::Membership(m) => {
-                    self.applied().membership =
-                        StoredMembership::new(Some(entry.log_id.clone()), m);
+                    self.applied().membership = StoredMembership::new(Some(entry.log_id), m);
                     Ok(CommandResponse::None)
                 }
             };
@@ -169,7 +168,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
             .restore(&state)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
         *self.applied() = Applied {
-            log_id: meta.last_log_id.clone(),
+            log_id: meta.last_log_id,
             membership: meta.last_membership.clone(),
         };
         self.save(meta.clone(), Arc::new(state)).await?;

@@ -159,21 +159,11 @@ impl WalLog {
     }
 
     pub(crate) async fn vote(&self) -> Option<Vote> {
-        self.log
-            .read()
-            .await
-            .log_state()
-            .vote()
-            .map(|v| v.0.clone())
+        self.log.read().await.log_state().vote().map(|v| v.0)
     }
 
     pub(crate) async fn committed(&self) -> Option<LogId> {
-        self.log
-            .read()
-            .await
-            .log_state()
-            .committed()
-            .map(|l| l.0.clone())
+        self.log.read().await.log_state().committed().map(|l| l.0)
     }
 
     pub(crate) async fn log_state(&self) -> LogState<TypeConfig> {
@@ -181,8 +171,8 @@ impl WalLog {
         let state = log.log_state();
         // raft-log moves `last` up to `purged` when a purge empties the log.
         LogState {
-            last_purged_log_id: state.purged().map(|l| l.0.clone()),
-            last_log_id: state.last().map(|l| l.0.clone()),
+            last_purged_log_id: state.purged().map(|l| l.0),
+            last_log_id: state.last().map(|l| l.0),
         }
     }
 
@@ -201,7 +191,7 @@ impl WalLog {
         let (tx, rx) = oneshot::channel();
         {
             let mut log = self.log.write().await;
-            log.save_vote(StoredVote(vote.clone()))?;
+            log.save_vote(StoredVote(*vote))?;
             log.flush(true, Some(FlushDone::Waiter(tx)))?;
         }
         // A vote decides elections: durable before we answer, but without holding the lock.
@@ -225,11 +215,7 @@ impl WalLog {
         done: IOFlushed<TypeConfig>,
     ) -> io::Result<()> {
         let mut log = self.log.write().await;
-        log.append(
-            entries
-                .into_iter()
-                .map(|e| (Msgpack(e.log_id.clone()), Msgpack(e))),
-        )?;
+        log.append(entries.into_iter().map(|e| (Msgpack(e.log_id), Msgpack(e))))?;
         // The WAL worker fsyncs, then calls `done`: openraft counts the entries as
         // persisted only then.
         log.flush(true, Some(FlushDone::Append(done)))?;
