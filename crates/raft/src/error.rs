@@ -32,6 +32,9 @@ pub enum RaftError {
     /// The Raft log or snapshot files could not be read or written.
     #[error("raft storage")]
     Storage(#[source] io::Error),
+    /// Another server's Raft RPC could not be decoded, or our reply encoded.
+    #[error("invalid raft rpc")]
+    InvalidRpc(#[source] io::Error),
     /// An invariant broke; the node cannot continue.
     #[error("raft fatal error: {0}")]
     Fatal(String),

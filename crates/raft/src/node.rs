@@ -269,7 +269,7 @@ impl RaftNode {
         if self.inner.shutdown.is_cancelled() {
             return Err(RaftError::ShuttingDown);
         }
-        let request: RpcRequest = network::decode(request).map_err(RaftError::Storage)?;
+        let request: RpcRequest = network::decode(request).map_err(RaftError::InvalidRpc)?;
         let raft = &self.inner.raft;
         let reply = match request {
             RpcRequest::AppendEntries(req) => {
@@ -297,7 +297,7 @@ impl RaftNode {
                 )
             }
         };
-        network::encode(&reply).map_err(RaftError::Storage)
+        network::encode(&reply).map_err(RaftError::InvalidRpc)
     }
 
     /// Adds `node_id` at `addr` as a voter: first as a learner that catches up, then
