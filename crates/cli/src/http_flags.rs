@@ -12,7 +12,7 @@ use crate::console::Env;
 #[derive(Debug, Clone, Default, Args)]
 #[command(next_help_heading = "HTTP API Options")]
 pub(crate) struct HttpFlags {
-    /// The `address` and port of the Consul HTTP agent: host:port, http://… or https://…
+    /// The address and port of the Consul HTTP agent: host:port, http://… or https://…
     /// [env: CONSUL_HTTP_ADDR, default 127.0.0.1:8500]
     #[arg(long = "http-addr", value_name = "ADDR")]
     pub(crate) http_addr: Option<String>,

@@ -11,8 +11,6 @@ use crate::http_flags::HttpFlags;
 #[derive(Debug, Parser)]
 #[command(name = "delete", disable_version_flag = true)]
 struct DeleteArgs {
-    #[command(flatten)]
-    http: HttpFlags,
     /// Check-and-set: delete only if the key's ModifyIndex equals -modify-index
     #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_value = "false",
           default_missing_value = "true", value_parser = parse_bool_flag, action = ArgAction::Set)]
@@ -24,9 +22,11 @@ struct DeleteArgs {
     #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_value = "false",
           default_missing_value = "true", value_parser = parse_bool_flag, action = ArgAction::Set)]
     recurse: bool,
-    /// KEY_OR_PREFIX
+    /// The key, or a prefix with -recurse
     #[arg(value_name = "KEY_OR_PREFIX", allow_hyphen_values = true)]
     args: Vec<String>,
+    #[command(flatten)]
+    http: HttpFlags,
 }
 
 pub(super) async fn run(args: Vec<String>, console: &mut Console<'_>, env: Env<'_>) -> i32 {

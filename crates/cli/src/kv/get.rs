@@ -11,8 +11,6 @@ use crate::http_flags::HttpFlags;
 #[derive(Debug, Parser)]
 #[command(name = "get", disable_version_flag = true)]
 struct GetArgs {
-    #[command(flatten)]
-    http: HttpFlags,
     /// Print the value base64-encoded
     #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_value = "false",
           default_missing_value = "true", value_parser = parse_bool_flag, action = ArgAction::Set)]
@@ -32,9 +30,11 @@ struct GetArgs {
     /// Roll-up separator for -keys; empty lists every key
     #[arg(long, default_value = "/", value_name = "SEP")]
     separator: String,
-    /// KEY_OR_PREFIX
+    /// The key, or a prefix with -recurse or -keys
     #[arg(value_name = "KEY_OR_PREFIX", allow_hyphen_values = true)]
     args: Vec<String>,
+    #[command(flatten)]
+    http: HttpFlags,
 }
 
 pub(super) async fn run(args: Vec<String>, console: &mut Console<'_>, env: Env<'_>) -> i32 {

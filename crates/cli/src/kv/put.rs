@@ -15,8 +15,6 @@ use crate::http_flags::HttpFlags;
 #[derive(Debug, Parser)]
 #[command(name = "put", disable_version_flag = true)]
 struct PutArgs {
-    #[command(flatten)]
-    http: HttpFlags,
     /// Acquire the key's lock for -session
     #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_value = "false",
           default_missing_value = "true", value_parser = parse_bool_flag, action = ArgAction::Set)]
@@ -42,9 +40,11 @@ struct PutArgs {
     /// Session ID for -acquire and -release
     #[arg(long, value_name = "ID")]
     session: Option<String>,
-    /// KEY [DATA]
+    /// The key, then the data to write
     #[arg(value_name = "KEY [DATA]", allow_hyphen_values = true)]
     args: Vec<String>,
+    #[command(flatten)]
+    http: HttpFlags,
 }
 
 /// What the user asked for, after validating flags and arguments.

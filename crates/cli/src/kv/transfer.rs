@@ -11,25 +11,25 @@ use crate::http_flags::HttpFlags;
 #[derive(Debug, Parser)]
 #[command(name = "export", disable_version_flag = true)]
 struct ExportArgs {
-    #[command(flatten)]
-    http: HttpFlags,
-    /// PREFIX
+    /// Prefix of the keys to export
     #[arg(value_name = "PREFIX", allow_hyphen_values = true)]
     args: Vec<String>,
+    #[command(flatten)]
+    http: HttpFlags,
 }
 
 /// Imports JSON produced by `kv export`. DATA may be `@file`, `-` for stdin, or literal
 #[derive(Debug, Parser)]
 #[command(name = "import", disable_version_flag = true)]
 struct ImportArgs {
-    #[command(flatten)]
-    http: HttpFlags,
     /// Key prefix prepended to every imported key
     #[arg(long, default_value = "", value_name = "PREFIX")]
     prefix: String,
-    /// DATA
+    /// JSON as printed by kv export
     #[arg(value_name = "DATA", allow_hyphen_values = true)]
     args: Vec<String>,
+    #[command(flatten)]
+    http: HttpFlags,
 }
 
 pub(super) async fn export(args: Vec<String>, console: &mut Console<'_>, env: Env<'_>) -> i32 {
