@@ -151,21 +151,20 @@ pub(crate) fn parse_import(data: &[u8]) -> Result<Vec<ImportEntry>, ImportError>
                 .find(|(k, _)| k.eq_ignore_ascii_case(name))
                 .map(|(_, v)| v.clone())
         };
-        let typed = |name: &str| -> Result<Option<serde_json::Value>, ImportError> {
-            Ok(field(name).filter(|v| !v.is_null()))
-        };
-        let key: String = match typed("key")? {
-            Some(v) => serde_json::from_value(v)?,
-            None => String::new(),
-        };
-        let flags: u64 = match typed("flags")? {
-            Some(v) => serde_json::from_value(v)?,
-            None => 0,
-        };
-        let encoded: String = match typed("value")? {
-            Some(v) => serde_json::from_value(v)?,
-            None => String::new(),
-        };
+        // Go leaves a field at its zero value when it is absent or null.
+        let present = |name: &str| field(name).filter(|v| !v.is_null());
+        let key: String = present("key")
+            .map(serde_json::from_value)
+            .transpose()?
+            .unwrap_or_default();
+        let flags: u64 = present("flags")
+            .map(serde_json::from_value)
+            .transpose()?
+            .unwrap_or(0);
+        let encoded: String = present("value")
+            .map(serde_json::from_value)
+            .transpose()?
+            .unwrap_or_default();
         let value = STANDARD
             .decode(encoded.as_bytes())
             .map_err(|source| ImportError::Base64 {
