@@ -12,14 +12,24 @@ const LABEL_WIDTH: usize = 17;
 pub fn render(cfg: &RuntimeConfig) -> String {
     let client_addrs: Vec<String> = cfg.client_addrs.iter().map(ToString::to_string).collect();
     let lines = [
-        ("Version", format!("'{PRAETOR_VERSION}' (Consul API '{CONSUL_COMPAT_VERSION}')")),
+        (
+            "Version",
+            format!("'{PRAETOR_VERSION}' (Consul API '{CONSUL_COMPAT_VERSION}')"),
+        ),
         ("Node ID", format!("'{}'", cfg.node_id)),
         ("Node name", format!("'{}'", cfg.node_name)),
         (
             "Datacenter",
-            format!("'{}' (Segment: '{}')", cfg.datacenter, if cfg.server { "<all>" } else { "" }),
+            format!(
+                "'{}' (Segment: '{}')",
+                cfg.datacenter,
+                if cfg.server { "<all>" } else { "" }
+            ),
         ),
-        ("Server", format!("{} (Bootstrap: {})", cfg.server, cfg.bootstrap)),
+        (
+            "Server",
+            format!("{} (Bootstrap: {})", cfg.server, cfg.bootstrap),
+        ),
         (
             "Client Addr",
             format!(

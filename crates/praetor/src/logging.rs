@@ -29,7 +29,9 @@ pub fn init(level: &str, json: bool) {
              praetor_raft={level},praetor_http={level}"
         ))
     });
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stdout);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stdout);
     if json {
         builder.json().flatten_event(true).init();
     } else {

@@ -22,7 +22,11 @@ use crate::{banner, logging};
 const STOP_TIMEOUT: Duration = Duration::from_secs(15);
 
 #[derive(Parser, Debug)]
-#[command(name = "praetor agent", about = "Runs a Praetor agent", disable_version_flag = true)]
+#[command(
+    name = "praetor agent",
+    about = "Runs a Praetor agent",
+    disable_version_flag = true
+)]
 struct AgentCommand {
     #[command(flatten)]
     args: AgentArgs,
@@ -48,7 +52,10 @@ pub async fn agent(argv: Vec<String>) -> i32 {
     if !cfg.log_json {
         print!("{}", banner::render(&cfg));
     }
-    logging::init(&cfg.log_level, cfg.log_json);
+    logging::init(cfg.log_level.as_str(), cfg.log_json);
+    for warning in cfg.warnings() {
+        warn!("{warning}");
+    }
     let agent = match Agent::start(cfg).await {
         Ok(agent) => agent,
         Err(e) => {
@@ -86,7 +93,11 @@ impl Agent {
             .context("starting server")?;
         let shutdown = CancellationToken::new();
         let mut tasks = JoinSet::new();
-        tasks.spawn(log_leader_changes(server.clone(), cfg.node_name.clone(), shutdown.clone()));
+        tasks.spawn(log_leader_changes(
+            server.clone(),
+            cfg.node_name.clone(),
+            shutdown.clone(),
+        ));
 
         let backend: Arc<dyn Backend> =
             Arc::new(LocalBackend::new(server.clone(), agent_self(&cfg)));
@@ -106,14 +117,19 @@ impl Agent {
                 });
             }
         }
-        if cfg.bootstrap_expect.is_some_and(|n| n > 1) {
+        if cfg.bootstrap_expect > 1 {
             warn!(
                 "bootstrap_expect > 1 needs other servers to join, which this build cannot do \
                  yet: no leader will be elected"
             );
         }
         info!("Consul agent running!");
-        Ok(Self { cfg, server, shutdown, tasks })
+        Ok(Self {
+            cfg,
+            server,
+            shutdown,
+            tasks,
+        })
     }
 
     /// Waits for SIGINT/SIGTERM (SIGHUP re-validates the configuration), then stops.
@@ -198,19 +214,24 @@ async fn log_leader_changes(server: Server, node_name: String, stop: Cancellatio
 }
 
 fn raft_config(cfg: &RuntimeConfig) -> RaftConfig {
-    let mut raft = RaftConfig::default();
-    raft.node_id = raft_id(&cfg.node_id.to_string());
-    raft.rpc_addr = SocketAddr::new(cfg.advertise_addr, u16::try_from(cfg.ports.server).unwrap_or(8300))
-        .to_string();
+    let rpc_addr = SocketAddr::new(
+        cfg.advertise_addr,
+        u16::try_from(cfg.ports.server).unwrap_or(8300),
+    );
+    let mut raft = RaftConfig::new(raft_id(&cfg.node_id.to_string()), rpc_addr.to_string());
     raft.data_dir = if cfg.dev { None } else { cfg.data_dir.clone() };
-    raft.bootstrap = cfg.dev || cfg.bootstrap || cfg.bootstrap_expect == Some(1);
+    raft.bootstrap = cfg.dev || cfg.bootstrap || cfg.bootstrap_expect == 1;
     raft.snapshot_threshold = cfg.raft_snapshot_threshold;
     raft
 }
 
 /// A Raft member id from the node ID (a UUID): its first 8 bytes, never 0.
 fn raft_id(node_id: &str) -> u64 {
-    let hex: String = node_id.chars().filter(char::is_ascii_hexdigit).take(16).collect();
+    let hex: String = node_id
+        .chars()
+        .filter(char::is_ascii_hexdigit)
+        .take(16)
+        .collect();
     u64::from_str_radix(&hex, 16).unwrap_or(1).max(1)
 }
 
@@ -222,7 +243,11 @@ fn agent_self(cfg: &RuntimeConfig) -> AgentSelf {
         server: cfg.server,
         advertise_addr: cfg.advertise_addr.to_string(),
         bind_addr: cfg.bind_addr.to_string(),
-        client_addr: cfg.client_addrs.first().map(ToString::to_string).unwrap_or_default(),
+        client_addr: cfg
+            .client_addrs
+            .first()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
         server_port: u16::try_from(cfg.ports.server).unwrap_or(8300),
         serf_lan_port: u16::try_from(cfg.ports.serf_lan).unwrap_or(8301),
         http_port: cfg.ports.http,
@@ -238,7 +263,11 @@ fn http_config(cfg: &RuntimeConfig) -> HttpConfig {
         kv_max_value_size: cfg.kv_max_value_size,
         disable_kv_key_validation: cfg.disable_kv_key_validation,
         ui_enabled: false,
-        response_headers: cfg.response_headers.clone(),
+        response_headers: cfg
+            .http_response_headers
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
     }
 }
 
@@ -248,7 +277,10 @@ mod tests {
 
     #[test]
     fn raft_id_comes_from_the_node_id() {
-        assert_eq!(raft_id("b5a63e6b-2f68-37ae-0f3c-0d0f18ef9a5a"), 0xb5a6_3e6b_2f68_37ae);
+        assert_eq!(
+            raft_id("b5a63e6b-2f68-37ae-0f3c-0d0f18ef9a5a"),
+            0xb5a6_3e6b_2f68_37ae
+        );
         assert_eq!(raft_id("00000000-0000-0000-0000-000000000000"), 1);
     }
 }

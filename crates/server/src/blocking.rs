@@ -49,7 +49,11 @@ impl Server {
             .unwrap_or(self.default_query_time)
             .min(self.max_query_time);
         let jitter_ns = (wait / 16).as_nanos() as u64;
-        let jitter = if jitter_ns == 0 { 0 } else { rand::rng().random_range(0..jitter_ns) };
+        let jitter = if jitter_ns == 0 {
+            0
+        } else {
+            rand::rng().random_range(0..jitter_ns)
+        };
         wait + Duration::from_nanos(jitter)
     }
 

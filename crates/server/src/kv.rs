@@ -53,7 +53,10 @@ impl Server {
                     || store.watch_prefix(&prefix),
                     |view| {
                         let index = prefix_index(view, &prefix);
-                        (index, KvResult::Keys(view.kv_keys(&prefix, separator.as_deref())))
+                        (
+                            index,
+                            KvResult::Keys(view.kv_keys(&prefix, separator.as_deref())),
+                        )
                     },
                 )
                 .await

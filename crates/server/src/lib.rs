@@ -82,7 +82,12 @@ impl Server {
 
     /// The voters' server RPC addresses (`/v1/status/peers`).
     pub fn peers(&self) -> Vec<String> {
-        self.raft.status().voters.into_iter().map(|(_, addr)| addr).collect()
+        self.raft
+            .status()
+            .voters
+            .into_iter()
+            .map(|(_, addr)| addr)
+            .collect()
     }
 
     /// The state store (read-only use: views and watches).

@@ -70,12 +70,22 @@ pub struct KvRequest {
 impl KvRequest {
     /// A request of `op` on `key` with an empty value and no conditions.
     pub fn new(op: KvOp, key: impl Into<String>) -> Self {
-        Self { op, key: key.into(), value: Vec::new(), flags: 0, cas_index: 0, session: None }
+        Self {
+            op,
+            key: key.into(),
+            value: Vec::new(),
+            flags: 0,
+            cas_index: 0,
+            session: None,
+        }
     }
 
     /// An unconditional set of `key` to `value`.
     pub fn set(key: impl Into<String>, value: impl Into<Vec<u8>>) -> Self {
-        Self { value: value.into(), ..Self::new(KvOp::Set, key) }
+        Self {
+            value: value.into(),
+            ..Self::new(KvOp::Set, key)
+        }
     }
 }
 
@@ -84,13 +94,19 @@ mod value_base64 {
     use super::*;
 
     pub(super) fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        if v.is_empty() { s.serialize_none() } else { s.serialize_str(&STANDARD.encode(v)) }
+        if v.is_empty() {
+            s.serialize_none()
+        } else {
+            s.serialize_str(&STANDARD.encode(v))
+        }
     }
 
     pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
         match Option::<String>::deserialize(d)? {
             None => Ok(Vec::new()),
-            Some(s) => STANDARD.decode(s.as_bytes()).map_err(serde::de::Error::custom),
+            Some(s) => STANDARD
+                .decode(s.as_bytes())
+                .map_err(serde::de::Error::custom),
         }
     }
 }
@@ -116,7 +132,10 @@ mod serde_bytes_compat {
             fn visit_byte_buf<E: serde::de::Error>(self, v: Vec<u8>) -> Result<Vec<u8>, E> {
                 Ok(v)
             }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<Vec<u8>, A::Error> {
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<Vec<u8>, A::Error> {
                 let mut out = Vec::new();
                 while let Some(b) = a.next_element::<u8>()? {
                     out.push(b);
@@ -153,7 +172,14 @@ mod tests {
 
     #[test]
     fn empty_value_is_null() {
-        let e = KvEntry { key: "k".into(), ..Default::default() };
-        assert!(serde_json::to_string(&e).unwrap().contains(r#""Value":null"#));
+        let e = KvEntry {
+            key: "k".into(),
+            ..Default::default()
+        };
+        assert!(
+            serde_json::to_string(&e)
+                .unwrap()
+                .contains(r#""Value":null"#)
+        );
     }
 }

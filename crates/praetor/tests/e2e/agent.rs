@@ -29,7 +29,16 @@ impl AgentProcess {
     /// A persistent single server on `data_dir`.
     pub fn server(data_dir: &Path) -> Self {
         let dir = data_dir.to_str().expect("utf-8 temp path");
-        Self::start(&["-server", "-bootstrap-expect=1", "-bind", "127.0.0.1", "-client", "127.0.0.1", "-data-dir", dir])
+        Self::start(&[
+            "-server",
+            "-bootstrap-expect=1",
+            "-bind",
+            "127.0.0.1",
+            "-client",
+            "127.0.0.1",
+            "-data-dir",
+            dir,
+        ])
     }
 
     /// `praetor agent <args>` with every port ephemeral; waits until HTTP listens.
@@ -70,10 +79,17 @@ impl AgentProcess {
             Err(_) => {
                 let _ = child.kill();
                 let _ = child.wait();
-                panic!("agent did not start HTTP:\n{}", output.lock().expect("output lock"));
+                panic!(
+                    "agent did not start HTTP:\n{}",
+                    output.lock().expect("output lock")
+                );
             }
         };
-        Self { child, http: format!("http://{addr}"), output }
+        Self {
+            child,
+            http: format!("http://{addr}"),
+            output,
+        }
     }
 
     /// The process id.
@@ -98,7 +114,11 @@ impl AgentProcess {
             if let Some(status) = self.child.try_wait().expect("try_wait") {
                 return status.code();
             }
-            assert!(std::time::Instant::now() < deadline, "agent did not exit:\n{}", self.output());
+            assert!(
+                std::time::Instant::now() < deadline,
+                "agent did not exit:\n{}",
+                self.output()
+            );
             std::thread::park_timeout(Duration::from_millis(20));
         }
     }
@@ -125,7 +145,13 @@ impl Drop for AgentProcess {
 /// The value of `key=value` in an hclog line.
 fn field(line: &str, key: &str) -> Option<String> {
     let start = line.find(&format!(" {key}="))? + key.len() + 2;
-    Some(line[start..].split_whitespace().next()?.trim_matches('"').to_owned())
+    Some(
+        line[start..]
+            .split_whitespace()
+            .next()?
+            .trim_matches('"')
+            .to_owned(),
+    )
 }
 
 /// Runs `praetor <args>` (as a CLI command) against `http`, returning (code, stdout, stderr).
@@ -139,7 +165,12 @@ pub fn cli_with_stdin(http: &str, args: &[&str], stdin: Option<&[u8]>) -> (i32, 
 }
 
 /// Runs the program at `program` (the binary or a symlink to it).
-pub fn run_as(program: &Path, http: &str, args: &[&str], stdin: Option<&[u8]>) -> (i32, String, String) {
+pub fn run_as(
+    program: &Path,
+    http: &str,
+    args: &[&str],
+    stdin: Option<&[u8]>,
+) -> (i32, String, String) {
     use std::io::Write as _;
     let mut child = Command::new(program)
         .args(args)

@@ -18,7 +18,10 @@ async fn get_when_ready(c: &reqwest::Client, url: &str) -> reqwest::Response {
         {
             return resp;
         }
-        assert!(tokio::time::Instant::now() < deadline, "{url} never answered 200");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{url} never answered 200"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -28,13 +31,22 @@ async fn kill_9_under_write_load_loses_no_acknowledged_write() {
     let dir = tempfile::tempdir().unwrap();
     let agent = AgentProcess::server(dir.path());
     let c = http();
-    get_when_ready(&c, &format!("{}/v1/kv/probe?stale", agent.http)).await;
-    // A 404 is "ready" enough only once a leader exists: write until one is accepted.
+    // Ready once a leader exists: write until one write is accepted.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while c.put(format!("{}/v1/kv/ready", agent.http)).body("1").send().await.map(|r| r.status()).ok()
+    while c
+        .put(format!("{}/v1/kv/ready", agent.http))
+        .body("1")
+        .send()
+        .await
+        .map(|r| r.status())
+        .ok()
         != Some(reqwest::StatusCode::OK)
     {
-        assert!(tokio::time::Instant::now() < deadline, "no leader:\n{}", agent.output());
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no leader:\n{}",
+            agent.output()
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
@@ -45,10 +57,16 @@ async fn kill_9_under_write_load_loses_no_acknowledged_write() {
         writers.push(tokio::spawn(async move {
             for i in 0.. {
                 let (key, value) = (format!("load/{w}/{i}"), format!("value-{w}-{i}"));
-                let Ok(resp) = c.put(format!("{api}/v1/kv/{key}")).body(value.clone()).send().await else {
+                let Ok(resp) = c
+                    .put(format!("{api}/v1/kv/{key}"))
+                    .body(value.clone())
+                    .send()
+                    .await
+                else {
                     return;
                 };
-                let ok = resp.status() == 200 && resp.text().await.is_ok_and(|t| t == "true");
+                let ok =
+                    resp.status() == 200 && resp.text().await.is_ok_and(|t| t.trim() == "true");
                 if !ok {
                     return;
                 }
@@ -58,7 +76,11 @@ async fn kill_9_under_write_load_loses_no_acknowledged_write() {
     }
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     while acked.lock().unwrap().len() < 2000 {
-        assert!(tokio::time::Instant::now() < deadline, "writes too slow:\n{}", agent.output());
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "writes too slow:\n{}",
+            agent.output()
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     agent.kill9();
@@ -76,10 +98,24 @@ async fn kill_9_under_write_load_loses_no_acknowledged_write() {
         .iter()
         .map(|e| {
             let value = e["Value"].as_str().unwrap_or_default();
-            let bytes = base64::engine::general_purpose::STANDARD.decode(value).unwrap();
-            (e["Key"].as_str().unwrap().to_owned(), String::from_utf8(bytes).unwrap())
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(value)
+                .unwrap();
+            (
+                e["Key"].as_str().unwrap().to_owned(),
+                String::from_utf8(bytes).unwrap(),
+            )
         })
         .collect();
-    let lost: Vec<_> = acked.iter().filter(|(k, v)| stored.get(k) != Some(v)).collect();
-    assert!(lost.is_empty(), "{} of {} acknowledged writes lost, e.g. {:?}", lost.len(), acked.len(), lost.first());
+    let lost: Vec<_> = acked
+        .iter()
+        .filter(|(k, v)| stored.get(k) != Some(v))
+        .collect();
+    assert!(
+        lost.is_empty(),
+        "{} of {} acknowledged writes lost, e.g. {:?}",
+        lost.len(),
+        acked.len(),
+        lost.first()
+    );
 }

@@ -19,21 +19,39 @@ fn sigint_on_a_dev_server_exits_1_without_leaving() {
     let output = agent.output.clone();
     assert_eq!(agent.wait(Duration::from_secs(30)), Some(1));
     let output = output.lock().unwrap().clone();
-    assert!(output.contains("Graceful shutdown disabled. Exiting"), "{output}");
+    assert!(
+        output.contains("Graceful shutdown disabled. Exiting"),
+        "{output}"
+    );
     assert!(!pid_file.exists(), "pid file left behind");
 }
 
 #[tokio::test]
 async fn data_dir_flag_forms_all_work_and_data_survives_restart() {
     let c = http();
-    for form in ["-data-dir={}", "-data-dir {}", "--data-dir {}", "--data-dir={}"] {
+    for form in [
+        "-data-dir={}",
+        "-data-dir {}",
+        "--data-dir {}",
+        "--data-dir={}",
+    ] {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().to_str().unwrap();
         let flag = form.replace("{}", path);
         let mut args: Vec<&str> = flag.split(' ').collect();
-        args.extend(["-server", "-bootstrap", "-bind", "127.0.0.1", "-client", "127.0.0.1"]);
+        args.extend([
+            "-server",
+            "-bootstrap",
+            "-bind",
+            "127.0.0.1",
+            "-client",
+            "127.0.0.1",
+        ]);
         let agent = AgentProcess::start(&args);
-        assert!(dir.path().join("node-id").exists(), "{form}: no node-id in data dir");
+        assert!(
+            dir.path().join("node-id").exists(),
+            "{form}: no node-id in data dir"
+        );
         wait_for_write(&c, &agent, "k", form).await;
         agent.signal("TERM");
         agent.wait(Duration::from_secs(30));
@@ -41,12 +59,19 @@ async fn data_dir_flag_forms_all_work_and_data_survives_restart() {
         let agent = AgentProcess::start(&args);
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         loop {
-            let resp = c.get(format!("{}/v1/kv/k?raw", agent.http)).send().await.unwrap();
+            let resp = c
+                .get(format!("{}/v1/kv/k?raw", agent.http))
+                .send()
+                .await
+                .unwrap();
             if resp.status() == 200 {
                 assert_eq!(resp.text().await.unwrap(), form);
                 break;
             }
-            assert!(tokio::time::Instant::now() < deadline, "{form}: value lost after restart");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{form}: value lost after restart"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -56,11 +81,20 @@ async fn data_dir_flag_forms_all_work_and_data_survives_restart() {
 async fn wait_for_write(c: &reqwest::Client, agent: &AgentProcess, key: &str, value: &str) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
-        let resp = c.put(format!("{}/v1/kv/{key}", agent.http)).body(value.to_owned()).send().await.unwrap();
+        let resp = c
+            .put(format!("{}/v1/kv/{key}", agent.http))
+            .body(value.to_owned())
+            .send()
+            .await
+            .unwrap();
         if resp.status() == 200 {
             return;
         }
-        assert!(tokio::time::Instant::now() < deadline, "no leader:\n{}", agent.output());
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no leader:\n{}",
+            agent.output()
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

@@ -1,4 +1,5 @@
 //! End-to-end tests: the real `praetor` binary on loopback, driven over HTTP and its CLI.
+#![allow(clippy::unwrap_used)] // a test crate: a failed unwrap is a failed test
 
 mod agent;
 mod crash;
