@@ -7,6 +7,7 @@ use std::time::SystemTime;
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::FormattedFields;
 use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::registry::LookupSpan;
@@ -31,6 +32,7 @@ pub fn init(level: &str, json: bool) {
     });
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(false)
         .with_writer(std::io::stdout);
     if json {
         builder.json().flatten_event(true).init();
@@ -49,7 +51,7 @@ where
 {
     fn format_event(
         &self,
-        _ctx: &FmtContext<'_, S, N>,
+        ctx: &FmtContext<'_, S, N>,
         mut writer: Writer<'_>,
         event: &Event<'_>,
     ) -> fmt::Result {
@@ -70,6 +72,17 @@ where
             subsystem(meta.target()),
             fields.message
         )?;
+        // Fields of the enclosing spans (the request, the connection …), outermost first.
+        if let Some(scope) = ctx.event_scope() {
+            for span in scope.from_root() {
+                if let Some(span_fields) = span.extensions().get::<FormattedFields<N>>()
+                    && !span_fields.is_empty()
+                {
+                    fields.pairs.push(' ');
+                    fields.pairs.push_str(span_fields);
+                }
+            }
+        }
         if !fields.pairs.is_empty() {
             write!(writer, ":{}", fields.pairs)?;
         }
