@@ -69,6 +69,19 @@ pub(crate) async fn run(args: Vec<String>, console: &mut Console<'_>, env: Env<'
     }
 }
 
+/// The single optional KEY_OR_PREFIX argument of `get`, `delete` and `export`, without a
+/// leading `/`; more than one is an error (exit code 1).
+fn key_argument(args: &[String], console: &mut Console<'_>) -> Result<String, i32> {
+    if args.len() > 1 {
+        console.error(&format!(
+            "Too many arguments (expected 1, got {})",
+            args.len()
+        ));
+        return Err(1);
+    }
+    Ok(strip_leading_slash(args.first().map_or("", String::as_str)).to_owned())
+}
+
 /// Drops one leading `/`: keys never start with one, and users type `/foo` anyway
 /// (what Consul's `kv get`, `delete` and `export` do).
 fn strip_leading_slash(key: &str) -> &str {

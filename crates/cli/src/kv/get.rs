@@ -2,7 +2,7 @@
 
 use clap::{ArgAction, Parser};
 
-use super::{connect_error, describe, render, strip_leading_slash};
+use super::{connect_error, describe, key_argument, render};
 use crate::argv::parse_bool_flag;
 use crate::console::{Console, Env};
 use crate::http_flags::HttpFlags;
@@ -42,14 +42,10 @@ pub(super) async fn run(args: Vec<String>, console: &mut Console<'_>, env: Env<'
         Ok(args) => args,
         Err(code) => return code,
     };
-    if args.args.len() > 1 {
-        console.error(&format!(
-            "Too many arguments (expected 1, got {})",
-            args.args.len()
-        ));
-        return 1;
-    }
-    let key = strip_leading_slash(args.args.first().map_or("", String::as_str)).to_owned();
+    let key = match key_argument(&args.args, console) {
+        Ok(key) => key,
+        Err(code) => return code,
+    };
     if key.is_empty() && !(args.recurse || args.keys) {
         console.error("Error! Missing KEY argument");
         return 1;

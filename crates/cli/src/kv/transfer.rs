@@ -3,7 +3,7 @@
 use clap::Parser;
 use praetor_client::KvPut;
 
-use super::{connect_error, describe, read_data, render, strip_leading_slash};
+use super::{connect_error, describe, key_argument, read_data, render};
 use crate::console::{Console, Env};
 use crate::http_flags::HttpFlags;
 
@@ -37,14 +37,10 @@ pub(super) async fn export(args: Vec<String>, console: &mut Console<'_>, env: En
         Ok(args) => args,
         Err(code) => return code,
     };
-    if args.args.len() > 1 {
-        console.error(&format!(
-            "Too many arguments (expected 1, got {})",
-            args.args.len()
-        ));
-        return 1;
-    }
-    let prefix = strip_leading_slash(args.args.first().map_or("", String::as_str)).to_owned();
+    let prefix = match key_argument(&args.args, console) {
+        Ok(key) => key,
+        Err(code) => return code,
+    };
     let client = match args.http.client(env) {
         Ok(client) => client,
         Err(e) => {
