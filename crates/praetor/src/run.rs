@@ -56,7 +56,7 @@ pub async fn agent(argv: Vec<String>) -> i32 {
     for warning in cfg.warnings() {
         warn!("{warning}");
     }
-    let agent = match Agent::start(cfg).await {
+    let agent = match Agent::start(cfg, cmd.args).await {
         Ok(agent) => agent,
         Err(e) => {
             error!("{e:#}");
@@ -70,13 +70,15 @@ pub async fn agent(argv: Vec<String>) -> i32 {
 /// The running agent's components.
 struct Agent {
     cfg: Arc<RuntimeConfig>,
+    /// The command line, re-read with the config files on reload.
+    args: AgentArgs,
     server: Server,
     shutdown: CancellationToken,
     tasks: JoinSet<()>,
 }
 
 impl Agent {
-    async fn start(cfg: RuntimeConfig) -> anyhow::Result<Self> {
+    async fn start(cfg: RuntimeConfig, args: AgentArgs) -> anyhow::Result<Self> {
         let cfg = Arc::new(cfg);
         if !cfg.server {
             anyhow::bail!(
@@ -126,13 +128,15 @@ impl Agent {
         info!("Consul agent running!");
         Ok(Self {
             cfg,
+            args,
             server,
             shutdown,
             tasks,
         })
     }
 
-    /// Waits for SIGINT/SIGTERM (SIGHUP re-validates the configuration), then stops.
+    /// Waits for SIGINT/SIGTERM (SIGHUP re-reads and validates the configuration),
+    /// then stops.
     async fn run_until_signalled(self) -> i32 {
         let (Ok(mut int), Ok(mut term), Ok(mut hup)) = (
             signal(SignalKind::interrupt()),
@@ -156,6 +160,11 @@ impl Agent {
                 _ = hup.recv() => {
                     info!("Caught signal: hangup");
                     info!("Reloading configuration...");
+                    // Nothing reloadable (services, checks) exists yet; a bad file is
+                    // still reported, and the running configuration stays.
+                    if let Err(e) = praetor_agent::config::load(&self.args) {
+                        error!("Reload config failed: {e}");
+                    }
                 }
             }
         };

@@ -126,3 +126,29 @@ fn missing_data_dir_is_a_startup_error() {
     assert!(stderr.starts_with("==> "), "{stderr}");
     assert!(stderr.contains("data_dir"), "{stderr}");
 }
+
+#[tokio::test]
+async fn sighup_with_a_bad_config_file_keeps_the_agent_running() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("agent.json");
+    std::fs::write(&file, r#"{"node_name": "n1"}"#).unwrap();
+    let agent = AgentProcess::start(&["-dev", "-config-file", file.to_str().unwrap()]);
+    std::fs::write(&file, r#"{"node_name": "n1", "no_such_key": true}"#).unwrap();
+    agent.signal("HUP");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !agent.output().contains("Reload config failed") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no reload error:\n{}",
+            agent.output()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(agent.output().contains("no_such_key"), "{}", agent.output());
+    let resp = http()
+        .get(format!("{}/v1/status/leader", agent.http))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+}
