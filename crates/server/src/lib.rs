@@ -8,12 +8,17 @@
 mod blocking;
 mod error;
 mod kv;
+mod tombstone;
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub use error::ServerError;
 use praetor_raft::{RaftConfig, RaftNode, RaftStatus};
 use praetor_state::Store;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+pub use tombstone::DEFAULT_TOMBSTONE_TTL;
 use tracing::info;
 
 /// How a server runs.
@@ -25,6 +30,8 @@ pub struct ServerConfig {
     pub default_query_time: Duration,
     /// Upper bound of any blocking wait (Consul: 10 minutes).
     pub max_query_time: Duration,
+    /// How long deleted keys' tombstones are kept before the leader reaps them.
+    pub tombstone_ttl: Duration,
 }
 
 impl ServerConfig {
@@ -34,6 +41,7 @@ impl ServerConfig {
             raft,
             default_query_time: Duration::from_secs(300),
             max_query_time: Duration::from_secs(600),
+            tombstone_ttl: DEFAULT_TOMBSTONE_TTL,
         }
     }
 }
@@ -45,6 +53,10 @@ pub struct Server {
     raft: RaftNode,
     default_query_time: Duration,
     max_query_time: Duration,
+    /// Stops the leader-duty tasks.
+    stop: CancellationToken,
+    /// The tombstone reaper, awaited on shutdown.
+    reaper: Arc<Mutex<Option<JoinHandle<()>>>>,
 }
 
 impl Server {
@@ -52,12 +64,21 @@ impl Server {
     pub async fn start(cfg: ServerConfig) -> Result<Self, ServerError> {
         let store = Store::new();
         let raft = RaftNode::start(cfg.raft, store.clone()).await?;
-        Ok(Self {
+        let server = Self {
             store,
             raft,
             default_query_time: cfg.default_query_time,
             max_query_time: cfg.max_query_time,
-        })
+            stop: CancellationToken::new(),
+            reaper: Arc::default(),
+        };
+        let reaper = tokio::spawn(
+            server
+                .clone()
+                .reap_tombstones(cfg.tombstone_ttl, server.stop.clone()),
+        );
+        *server.reaper.lock().expect("reaper lock poisoned") = Some(reaper);
+        Ok(server)
     }
 
     /// Waits until a leader is known (and, if it is this server, ready for writes).
@@ -98,6 +119,11 @@ impl Server {
     /// Stops Raft after flushing the log.
     pub async fn shutdown(&self) -> Result<(), ServerError> {
         info!("shutting down server");
+        self.stop.cancel();
+        let reaper = self.reaper.lock().expect("reaper lock poisoned").take();
+        if let Some(reaper) = reaper {
+            let _ = reaper.await;
+        }
         Ok(self.raft.shutdown().await?)
     }
 }
