@@ -90,6 +90,17 @@ impl Agent {
             std::fs::write(path, format!("{}", std::process::id()))
                 .with_context(|| format!("writing pid file {}", path.display()))?;
         }
+        // Listeners first: a port in use fails the start before Raft opens its log.
+        let mut listeners = Vec::new();
+        if let Ok(port) = u16::try_from(cfg.ports.http) {
+            for ip in &cfg.client_addrs {
+                let addr = SocketAddr::new(*ip, port);
+                let listener = tokio::net::TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("Failed to start HTTP listener on {addr}"))?;
+                listeners.push(listener);
+            }
+        }
         let server = Server::start(ServerConfig::new(raft_config(&cfg)))
             .await
             .context("starting server")?;
@@ -103,21 +114,14 @@ impl Agent {
 
         let backend: Arc<dyn Backend> =
             Arc::new(LocalBackend::new(server.clone(), agent_self(&cfg)));
-        if let Ok(port) = u16::try_from(cfg.ports.http) {
-            for ip in &cfg.client_addrs {
-                let addr = SocketAddr::new(*ip, port);
-                let listener = tokio::net::TcpListener::bind(addr)
-                    .await
-                    .with_context(|| format!("Failed to start HTTP listener on {addr}"))?;
-                info!(address = %listener.local_addr()?, network = "tcp", "Started HTTP server");
-                let (backend, http_cfg, stop) =
-                    (backend.clone(), http_config(&cfg), shutdown.clone());
-                tasks.spawn(async move {
-                    if let Err(e) = praetor_http::serve(listener, backend, http_cfg, stop).await {
-                        error!(error = %e, "HTTP server failed");
-                    }
-                });
-            }
+        for listener in listeners {
+            info!(address = %listener.local_addr()?, network = "tcp", "Started HTTP server");
+            let (backend, http_cfg, stop) = (backend.clone(), http_config(&cfg), shutdown.clone());
+            tasks.spawn(async move {
+                if let Err(e) = praetor_http::serve(listener, backend, http_cfg, stop).await {
+                    error!(error = %e, "HTTP server failed");
+                }
+            });
         }
         if cfg.bootstrap_expect > 1 {
             warn!(
