@@ -56,9 +56,13 @@ pub async fn agent(argv: Vec<String>) -> i32 {
     for warning in cfg.warnings() {
         warn!("{warning}");
     }
+    let pid_file = cfg.pid_file.clone();
     let agent = match Agent::start(cfg, cmd.args).await {
         Ok(agent) => agent,
         Err(e) => {
+            if let Some(path) = pid_file {
+                let _ = std::fs::remove_file(path);
+            }
             error!("{e:#}");
             eprintln!("==> Error starting agent: {e:#}");
             return 1;
