@@ -9,7 +9,7 @@
 
 mod agent;
 mod app;
-pub mod duration;
+pub use praetor_types::duration;
 mod error;
 mod kv;
 mod params;

@@ -5,6 +5,7 @@
 //! and `api` packages.
 #![warn(missing_docs)]
 
+pub mod duration;
 pub mod kv;
 pub mod query;
 

@@ -4,56 +4,7 @@ use std::time::Duration;
 
 /// Parses a Go duration string. Negative durations are rejected: no agent setting takes one.
 pub(crate) fn parse_go_duration(text: &str) -> Result<Duration, String> {
-    let s = text.trim();
-    let (negative, mut rest) = match s.as_bytes().first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
-    };
-    if rest == "0" {
-        return Ok(Duration::ZERO);
-    }
-    if rest.is_empty() {
-        return Err(format!("invalid duration {text:?}"));
-    }
-    let mut total_nanos: f64 = 0.0;
-    while !rest.is_empty() {
-        let number_len = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        let (number, after) = rest.split_at(number_len);
-        if number.is_empty() || number == "." || number.matches('.').count() > 1 {
-            return Err(format!("invalid duration {text:?}"));
-        }
-        let unit_len = after
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(after.len());
-        let (unit, tail) = after.split_at(unit_len);
-        let nanos_per_unit = match unit {
-            "ns" => 1.0,
-            "us" | "µs" | "μs" => 1e3,
-            "ms" => 1e6,
-            "s" => 1e9,
-            "m" => 60e9,
-            "h" => 3600e9,
-            "" => return Err(format!("missing unit in duration {text:?}")),
-            other => return Err(format!("unknown unit {other:?} in duration {text:?}")),
-        };
-        let value: f64 = number
-            .parse()
-            .map_err(|_| format!("invalid duration {text:?}"))?;
-        total_nanos += value * nanos_per_unit;
-        rest = tail;
-    }
-    if negative && total_nanos > 0.0 {
-        return Err(format!("negative duration {text:?} is not allowed"));
-    }
-    if !total_nanos.is_finite() || total_nanos > u64::MAX as f64 {
-        return Err(format!("duration {text:?} is out of range"));
-    }
-    // The cast is exact for every integral nanosecond count below 2^53 and rounds above it,
-    // which is far beyond any setting's useful range.
-    Ok(Duration::from_nanos(total_nanos.round() as u64))
+    praetor_types::duration::parse_go_duration(text.trim()).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
