@@ -5,10 +5,15 @@
 //! and `api` packages.
 #![warn(missing_docs)]
 
+pub mod catalog;
 pub mod duration;
 pub mod kv;
 pub mod query;
 
+pub use catalog::{
+    CheckServiceNode, DeregisterRequest, HealthCheck, HealthCheckDefinition, HealthStatus, Node,
+    NodeService, NodeServices, RegisterRequest, ServiceAddress, ServiceNode, Weights,
+};
 pub use kv::{KvEntry, KvOp, KvRequest};
 pub use query::{Consistency, KvQuery, KvResult, QueryMeta, QueryOptions};
 
