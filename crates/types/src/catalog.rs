@@ -141,7 +141,7 @@ pub struct ServiceAddress {
 
 /// A service instance on a node, agent-style (values of `Services` maps, `Service` in
 /// health results, `Service` of a register request).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct NodeService {
     /// `""` for a typical service; set for mesh gateways, proxies and the like.
@@ -194,27 +194,6 @@ pub struct NodeService {
     pub create_index: u64,
     /// Raft index of the last change to the instance.
     pub modify_index: u64,
-}
-
-impl Default for NodeService {
-    fn default() -> Self {
-        NodeService {
-            kind: String::new(),
-            id: String::new(),
-            service: String::new(),
-            tags: Vec::new(),
-            address: String::new(),
-            tagged_addresses: BTreeMap::new(),
-            meta: StringMap::new(),
-            port: 0,
-            socket_path: String::new(),
-            weights: Weights::default(),
-            enable_tag_override: false,
-            datacenter: String::new(),
-            create_index: 0,
-            modify_index: 0,
-        }
-    }
 }
 
 /// A catalog service row (`/catalog/service/<name>` element): the instance flattened
