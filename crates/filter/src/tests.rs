@@ -497,3 +497,20 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn bare_words_are_values_on_either_side() {
+    let v = json!({"Status": "passing", "Tags": ["passing", "v1"]});
+    assert!(eval("Status == passing", &v));
+    assert!(eval("passing in Tags", &v));
+    assert!(eval("warning not in Tags", &v));
+    assert!(eval("Tags contains v1", &v));
+    assert!(eval("Status matches pass", &v));
+}
+
+#[test]
+fn filter_can_be_shared_between_tasks() {
+    fn assert_send_sync<T: Send + Sync + 'static>() {}
+    assert_send_sync::<Filter>();
+    assert_send_sync::<FilterError>();
+}
