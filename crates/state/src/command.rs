@@ -1,7 +1,7 @@
 //! [`Command`]: every write that goes through Raft, and its deterministic application
 //! (Consul's `agent/consul/fsm` command dispatch).
 
-use praetor_types::KvRequest;
+use praetor_types::{DeregisterRequest, KvRequest, RegisterRequest};
 use serde::{Deserialize, Serialize};
 
 use crate::store::Tables;
@@ -22,6 +22,12 @@ pub enum Command {
         /// Tombstones whose delete index is `<= upto_index` are removed.
         upto_index: u64,
     },
+    /// A catalog register (Consul's `RegisterRequest`): upserts the node, then the
+    /// service, then the checks, all or nothing.
+    CatalogRegister(RegisterRequest),
+    /// A catalog deregister (Consul's `DeregisterRequest`): removes a check, a service
+    /// with its checks, or a node with everything on it.
+    CatalogDeregister(DeregisterRequest),
     /// Several commands packed into one Raft entry: each is applied in order, at the same
     /// index, and answers on its own.
     Batch(Vec<Command>),
@@ -56,6 +62,46 @@ pub enum ApplyError {
     /// A KV write other than a delete-tree had an empty key.
     #[error("missing key name")]
     MissingKey,
+    /// A catalog write named no node (Consul's text).
+    #[error("Must provide node")]
+    MissingNode,
+    /// A register without `SkipNodeUpdate` had no node address (Consul's text).
+    #[error("Must provide address if SkipNodeUpdate is not set")]
+    MissingAddress,
+    /// A registered service had no name (Consul's text).
+    #[error("Must provide service name")]
+    MissingServiceName,
+    /// A registered check had neither `CheckID` nor `Name`.
+    #[error("Must provide check ID or name")]
+    MissingCheckId,
+    /// A registered check named another node than the request.
+    #[error("check node {check_node:?} does not match node {node:?}")]
+    CheckNodeMismatch {
+        /// The check's `Node`.
+        check_node: String,
+        /// The request's `Node`.
+        node: String,
+    },
+    /// A registered check named a service that is not registered on its node.
+    #[error("check {check:?} refers to unknown service {service:?}")]
+    UnknownService {
+        /// The check's ID.
+        check: String,
+        /// The `ServiceID` it named.
+        service: String,
+    },
+    /// A register gave a node ID that another node already has.
+    #[error(
+        "failed inserting node: node ID {id:?} for node {node:?} aliases existing node {existing:?}"
+    )]
+    NodeIdConflict {
+        /// The node ID.
+        id: String,
+        /// The node being registered.
+        node: String,
+        /// The node already holding the ID.
+        existing: String,
+    },
 }
 
 impl Tables {
@@ -78,6 +124,14 @@ impl Tables {
                 self.kv.reap_tombstones(*upto_index, touches);
                 Ok(CommandResponse::None)
             }
+            Command::CatalogRegister(req) => self
+                .catalog
+                .register(index, req, touches)
+                .map(|()| CommandResponse::Bool(true)),
+            Command::CatalogDeregister(req) => self
+                .catalog
+                .deregister(index, req, touches)
+                .map(|()| CommandResponse::Bool(true)),
             Command::Batch(cmds) => Ok(CommandResponse::Batch(
                 cmds.iter()
                     .map(|c| self.apply_command(index, c, touches))

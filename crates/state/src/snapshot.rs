@@ -4,14 +4,17 @@
 use std::sync::Arc;
 
 use imbl::OrdMap;
-use praetor_types::KvEntry;
+use praetor_types::{HealthCheck, KvEntry, Node, NodeService};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::catalog::CatalogTable;
 use crate::kv::{Key, KvTable};
 use crate::store::Tables;
 
-/// The snapshot format version this build writes and reads.
-const FORMAT_VERSION: u32 = 1;
+/// The snapshot format version this build writes: 2 added the catalog.
+const FORMAT_VERSION: u32 = 2;
+/// The first format, KV only; still read (as an empty catalog).
+const FORMAT_VERSION_KV_ONLY: u32 = 1;
 
 /// Why a snapshot could not be written or restored.
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +32,10 @@ pub enum SnapshotError {
     /// The snapshot holds a key twice (as two entries, or as an entry and a tombstone).
     #[error("state snapshot holds key {0:?} twice")]
     DuplicateKey(String),
+    /// The snapshot's catalog breaks an invariant (a row twice, or a service or check
+    /// of a missing node or service).
+    #[error("state snapshot catalog is inconsistent: {0}")]
+    InconsistentCatalog(String),
 }
 
 /// The document written: borrowed from the tables, so encoding copies nothing first.
@@ -39,6 +46,25 @@ struct SnapshotOut<'a> {
     kv_index: u64,
     kvs: Vec<EntryOut<'a>>,
     tombstones: Vec<TombstoneOut<'a>>,
+    catalog: CatalogOut<'a>,
+}
+
+/// The catalog tables: rows in the types' own (named-field) encoding.
+#[derive(Serialize)]
+struct CatalogOut<'a> {
+    nodes_index: u64,
+    services_index: u64,
+    checks_index: u64,
+    nodes: Vec<&'a Node>,
+    services: Vec<ServiceOut<'a>>,
+    checks: Vec<&'a HealthCheck>,
+}
+
+/// A service instance and the node it runs on (which `NodeService` does not carry).
+#[derive(Serialize)]
+struct ServiceOut<'a> {
+    node: &'a str,
+    service: &'a NodeService,
 }
 
 #[derive(Serialize)]
@@ -67,6 +93,25 @@ struct SnapshotIn {
     kv_index: u64,
     kvs: Vec<EntryIn>,
     tombstones: Vec<TombstoneIn>,
+    /// Absent from version 1 snapshots.
+    #[serde(default)]
+    catalog: CatalogIn,
+}
+
+#[derive(Deserialize, Default)]
+struct CatalogIn {
+    nodes_index: u64,
+    services_index: u64,
+    checks_index: u64,
+    nodes: Vec<Node>,
+    services: Vec<ServiceIn>,
+    checks: Vec<HealthCheck>,
+}
+
+#[derive(Deserialize)]
+struct ServiceIn {
+    node: String,
+    service: NodeService,
 }
 
 #[derive(Deserialize)]
@@ -141,6 +186,7 @@ pub(crate) fn encode(tables: &Tables) -> Result<Vec<u8>, SnapshotError> {
             .iter()
             .map(|(key, index)| TombstoneOut { key, index: *index })
             .collect(),
+        catalog: encode_catalog(&tables.catalog),
     };
     rmp_serde::to_vec_named(&doc).map_err(SnapshotError::Encode)
 }
@@ -148,7 +194,7 @@ pub(crate) fn encode(tables: &Tables) -> Result<Vec<u8>, SnapshotError> {
 /// Decodes and checks a snapshot written by [`encode`].
 pub(crate) fn decode(bytes: &[u8]) -> Result<Tables, SnapshotError> {
     let doc: SnapshotIn = rmp_serde::from_slice(bytes).map_err(SnapshotError::Decode)?;
-    if doc.version != FORMAT_VERSION {
+    if doc.version != FORMAT_VERSION && doc.version != FORMAT_VERSION_KV_ONLY {
         return Err(SnapshotError::UnsupportedVersion(doc.version));
     }
     let mut entries: OrdMap<Key, Arc<KvEntry>> = OrdMap::new();
@@ -182,7 +228,77 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Tables, SnapshotError> {
             tombstones,
             index: doc.kv_index,
         },
+        catalog: decode_catalog(doc.catalog)?,
     })
+}
+
+fn encode_catalog(c: &CatalogTable) -> CatalogOut<'_> {
+    CatalogOut {
+        nodes_index: c.nodes_index,
+        services_index: c.services_index,
+        checks_index: c.checks_index,
+        nodes: c.nodes.values().map(|n| &**n).collect(),
+        services: c
+            .services
+            .iter()
+            .map(|((node, _), service)| ServiceOut {
+                node,
+                service: &**service,
+            })
+            .collect(),
+        checks: c.checks.values().map(|c| &**c).collect(),
+    }
+}
+
+/// Rebuilds the catalog tables, checking the invariants apply keeps.
+fn decode_catalog(doc: CatalogIn) -> Result<CatalogTable, SnapshotError> {
+    let bad = |what: String| Err(SnapshotError::InconsistentCatalog(what));
+    let mut c = CatalogTable {
+        nodes_index: doc.nodes_index,
+        services_index: doc.services_index,
+        checks_index: doc.checks_index,
+        ..CatalogTable::default()
+    };
+    for node in doc.nodes {
+        if c.nodes.contains_key(&node.node) {
+            return bad(format!("node {:?} twice", node.node));
+        }
+        c.nodes.insert(node.node.clone(), Arc::new(node));
+    }
+    for ServiceIn { node, service } in doc.services {
+        if !c.nodes.contains_key(&node) {
+            return bad(format!("service {:?} on missing node {node:?}", service.id));
+        }
+        let key = (node, service.id.clone());
+        if c.services.contains_key(&key) {
+            return bad(format!("service {:?} twice on node {:?}", key.1, key.0));
+        }
+        c.services.insert(key, Arc::new(service));
+    }
+    for check in doc.checks {
+        if !c.nodes.contains_key(&check.node) {
+            return bad(format!(
+                "check {:?} on missing node {:?}",
+                check.check_id, check.node
+            ));
+        }
+        if !check.service_id.is_empty()
+            && !c
+                .services
+                .contains_key(&(check.node.clone(), check.service_id.clone()))
+        {
+            return bad(format!(
+                "check {:?} of missing service {:?}",
+                check.check_id, check.service_id
+            ));
+        }
+        let key = (check.node.clone(), check.check_id.clone());
+        if c.checks.contains_key(&key) {
+            return bad(format!("check {:?} twice on node {:?}", key.1, key.0));
+        }
+        c.checks.insert(key, Arc::new(check));
+    }
+    Ok(c)
 }
 
 #[cfg(test)]

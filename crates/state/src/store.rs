@@ -3,12 +3,17 @@
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use praetor_types::KvEntry;
+use std::collections::BTreeMap;
 
+use praetor_types::{
+    CheckServiceNode, HealthCheck, HealthStatus, KvEntry, Node, NodeServices, ServiceNode,
+};
+
+use crate::catalog::CatalogTable;
 use crate::command::{ApplyError, Command, CommandResponse};
 use crate::kv::KvTable;
 use crate::snapshot::{self, SnapshotError};
-use crate::watch::{Touch, Watch, WatchRegistry};
+use crate::watch::{Table, Touch, Watch, WatchRegistry};
 
 /// Every table, as of one applied Raft index. Cloning is O(1) (persistent maps).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -17,6 +22,8 @@ pub(crate) struct Tables {
     pub(crate) applied_index: u64,
     /// The KV table with its tombstones.
     pub(crate) kv: KvTable,
+    /// The catalog: nodes, services, checks.
+    pub(crate) catalog: CatalogTable,
 }
 
 /// The state store: a cheap-to-clone shared handle (Send + Sync).
@@ -85,6 +92,11 @@ impl Store {
         self.inner.watches.watch_prefix(prefix)
     }
 
+    /// A watch that fires after any change to `table` (catalog and health reads).
+    pub fn watch_table(&self, table: Table) -> Watch {
+        self.inner.watches.watch_table(table)
+    }
+
     /// The whole state (entries, tombstones, indexes) as msgpack, for a Raft snapshot.
     /// Serialises a view, so writes can continue meanwhile.
     pub fn snapshot(&self) -> Result<Vec<u8>, SnapshotError> {
@@ -99,6 +111,12 @@ impl Store {
         self.publish(tables);
         self.inner.watches.wake(vec![Touch::All]);
         Ok(())
+    }
+
+    /// Live table watch slots, for leak tests.
+    #[cfg(test)]
+    pub(crate) fn table_slot_count(&self) -> usize {
+        self.inner.watches.table_slot_count()
     }
 
     /// Live watch slots (exact keys, prefixes), for leak tests.
@@ -116,6 +134,17 @@ impl Store {
         // Dropped outside the lock: freeing replaced nodes is the writer's cost.
         drop(old);
     }
+}
+
+/// A read result with the index a blocking query compares against: the Raft index of
+/// the last change to the tables the read depends on (0 while they were never written;
+/// the HTTP layer reports 1 then).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Indexed<T> {
+    /// max(table index) over the tables the read depends on.
+    pub index: u64,
+    /// The result.
+    pub value: T,
 }
 
 /// A consistent, immutable view of the state at one applied index.
@@ -160,6 +189,113 @@ impl StateView {
     /// 0 when nothing is under it (callers then use [`Self::kv_table_index`]).
     pub fn kv_prefix_index(&self, prefix: &str) -> u64 {
         self.tables.kv.prefix_index(prefix)
+    }
+
+    /// Every catalog node, sorted by name; indexed by the nodes table.
+    pub fn nodes(&self) -> Indexed<Vec<Node>> {
+        let c = &self.tables.catalog;
+        Indexed {
+            index: c.nodes_index,
+            value: c.nodes(),
+        }
+    }
+
+    /// The node named `name`; indexed by the nodes table.
+    pub fn node(&self, name: &str) -> Indexed<Option<Node>> {
+        let c = &self.tables.catalog;
+        Indexed {
+            index: c.nodes_index,
+            value: c.nodes.get(name).map(|n| Node::clone(n)),
+        }
+    }
+
+    /// Service names with the sorted union of their instances' tags
+    /// (`/catalog/services`); indexed by the services table.
+    pub fn services(&self) -> Indexed<BTreeMap<String, Vec<String>>> {
+        let c = &self.tables.catalog;
+        Indexed {
+            index: c.services_index,
+            value: c.services(),
+        }
+    }
+
+    /// Catalog rows of service `name`, only instances tagged `tag` (case-insensitive)
+    /// when given, ordered by node then service ID; `[]` for an unknown service.
+    /// Indexed by the nodes and services tables (rows carry node fields).
+    pub fn service_nodes(&self, name: &str, tag: Option<&str>) -> Indexed<Vec<ServiceNode>> {
+        let c = &self.tables.catalog;
+        Indexed {
+            index: c.nodes_index.max(c.services_index),
+            value: c.service_nodes(name, tag),
+        }
+    }
+
+    /// The node `node` and its services by ID (`/catalog/node/<node>`), `None` when
+    /// unknown; indexed by the nodes and services tables.
+    pub fn node_services(&self, node: &str) -> Indexed<Option<NodeServices>> {
+        let c = &self.tables.catalog;
+        Indexed {
+            index: c.nodes_index.max(c.services_index),
+            value: c.node_services(node),
+        }
+    }
+
+    /// Every check on `node`, node-level and service checks, by check ID
+    /// (`/health/node/<node>`); indexed by the checks table.
+    pub fn node_checks(&self, node: &str) -> Indexed<Vec<HealthCheck>> {
+        let c = &self.tables.catalog;
+        Indexed {
+            index: c.checks_index,
+            value: c.node_checks(node),
+        }
+    }
+
+    /// The checks of every instance of service `name` (`/health/checks/<name>`);
+    /// indexed by the checks table.
+    pub fn service_checks(&self, name: &str) -> Indexed<Vec<HealthCheck>> {
+        let c = &self.tables.catalog;
+        Indexed {
+            index: c.checks_index,
+            value: c.service_checks(name),
+        }
+    }
+
+    /// Checks whose status is `state`, or every check for `None` (`any`)
+    /// (`/health/state/<state>`); indexed by the checks table.
+    pub fn checks_in_state(&self, state: Option<HealthStatus>) -> Indexed<Vec<HealthCheck>> {
+        let c = &self.tables.catalog;
+        Indexed {
+            index: c.checks_index,
+            value: c.checks_in_state(state),
+        }
+    }
+
+    /// Instances of `name` (tagged `tag` when given) with their node and checks (the
+    /// node's own, then the instance's) (`/health/service/<name>`); with
+    /// `passing_only`, only instances all of whose checks pass. Indexed by the nodes,
+    /// services and checks tables.
+    pub fn check_service_nodes(
+        &self,
+        name: &str,
+        tag: Option<&str>,
+        passing_only: bool,
+    ) -> Indexed<Vec<CheckServiceNode>> {
+        let c = &self.tables.catalog;
+        Indexed {
+            index: c.nodes_index.max(c.services_index).max(c.checks_index),
+            value: c.check_service_nodes(name, tag, passing_only),
+        }
+    }
+
+    /// The index of one catalog table: the Raft index of its last change, deletes
+    /// included (0 for a table never written).
+    pub fn table_index(&self, table: Table) -> u64 {
+        let c = &self.tables.catalog;
+        match table {
+            Table::Nodes => c.nodes_index,
+            Table::Services => c.services_index,
+            Table::Checks => c.checks_index,
+        }
     }
 
     /// The tables behind this view, for comparing whole states in tests.

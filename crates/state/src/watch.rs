@@ -23,8 +23,34 @@ pub(crate) enum Touch {
     /// Everything under a prefix: wakes key and prefix watches at or under it, and every
     /// prefix watch the prefix itself starts with.
     Tree(Key),
+    /// Any change to one catalog table: wakes that table's watches.
+    Table(Table),
     /// Everything (restore).
     All,
+}
+
+/// A table whose watches wake on any change to it (a coarse, per-table index, as
+/// §1.5 of the HTTP spec allows for catalog and health reads).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum Table {
+    /// The catalog's nodes.
+    Nodes,
+    /// The catalog's service instances.
+    Services,
+    /// The health checks.
+    Checks,
+}
+
+impl Table {
+    /// The table's name, naming its watch slot.
+    fn name(self) -> &'static str {
+        match self {
+            Table::Nodes => "nodes",
+            Table::Services => "services",
+            Table::Checks => "checks",
+        }
+    }
 }
 
 /// Whether a slot watches one exact key or everything under a prefix.
@@ -32,6 +58,7 @@ pub(crate) enum Touch {
 enum SlotKind {
     Key,
     Prefix,
+    Table,
 }
 
 /// Watch slots by key and by prefix; each sender's value is a change counter.
@@ -39,6 +66,7 @@ enum SlotKind {
 struct Slots {
     keys: BTreeMap<Box<str>, watch::Sender<u64>>,
     prefixes: BTreeMap<Box<str>, watch::Sender<u64>>,
+    tables: BTreeMap<Box<str>, watch::Sender<u64>>,
 }
 
 impl Slots {
@@ -46,6 +74,7 @@ impl Slots {
         match kind {
             SlotKind::Key => &mut self.keys,
             SlotKind::Prefix => &mut self.prefixes,
+            SlotKind::Table => &mut self.tables,
         }
     }
 }
@@ -56,9 +85,10 @@ pub(crate) struct WatchRegistry {
     slots: Mutex<Slots>,
 }
 
-/// A subscription to changes of one key or one key prefix, from
-/// [`Store::watch_key`](crate::Store::watch_key) or
-/// [`Store::watch_prefix`](crate::Store::watch_prefix).
+/// A subscription to changes of one key, one key prefix or one table, from
+/// [`Store::watch_key`](crate::Store::watch_key),
+/// [`Store::watch_prefix`](crate::Store::watch_prefix) or
+/// [`Store::watch_table`](crate::Store::watch_table).
 ///
 /// Cheap while idle (a channel receiver and the slot's name); dropping it at any time is
 /// fine, and the last `Watch` of a slot removes the slot.
@@ -174,6 +204,11 @@ impl WatchRegistry {
         self.watch(SlotKind::Prefix, prefix)
     }
 
+    /// A watch on any change to `table`.
+    pub(crate) fn watch_table(self: &Arc<Self>, table: Table) -> Watch {
+        self.watch(SlotKind::Table, table.name())
+    }
+
     /// Wakes the watches of everything in `touches`. Call after publishing the state
     /// the touches describe.
     pub(crate) fn wake(&self, mut touches: Vec<Touch>) {
@@ -188,6 +223,7 @@ impl WatchRegistry {
                 .keys
                 .values()
                 .chain(slots.prefixes.values())
+                .chain(slots.tables.values())
                 .for_each(bump);
             return;
         }
@@ -206,6 +242,11 @@ impl WatchRegistry {
                     // harmless (the receiver sees one change).
                     wake_prefixes_of(&slots.prefixes, prefix);
                 }
+                Touch::Table(table) => {
+                    if let Some(tx) = slots.tables.get(table.name()) {
+                        bump(tx);
+                    }
+                }
                 Touch::All => {}
             }
         }
@@ -216,6 +257,12 @@ impl WatchRegistry {
     pub(crate) fn slot_counts(&self) -> (usize, usize) {
         let slots = self.lock();
         (slots.keys.len(), slots.prefixes.len())
+    }
+
+    /// Number of live table slots: for leak tests.
+    #[cfg(test)]
+    pub(crate) fn table_slot_count(&self) -> usize {
+        self.lock().tables.len()
     }
 }
 

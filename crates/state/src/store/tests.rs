@@ -52,6 +52,9 @@ impl Model {
                     cmds.iter().map(|c| self.apply(index, c)).collect(),
                 ));
             }
+            Command::CatalogRegister(_) | Command::CatalogDeregister(_) => {
+                unreachable!("the KV model is only fed KV commands")
+            }
         };
         if req.key.is_empty() && req.op != KvOp::DeleteTree {
             return Err(ApplyError::MissingKey);
