@@ -23,8 +23,9 @@ pub enum Command {
         upto_index: u64,
     },
     /// A catalog register (Consul's `RegisterRequest`): upserts the node, then the
-    /// service, then the checks, all or nothing.
-    CatalogRegister(RegisterRequest),
+    /// service, then the checks, all or nothing. Boxed: it is much larger than the other
+    /// commands.
+    CatalogRegister(Box<RegisterRequest>),
     /// A catalog deregister (Consul's `DeregisterRequest`): removes a check, a service
     /// with its checks, or a node with everything on it.
     CatalogDeregister(DeregisterRequest),
@@ -157,6 +158,25 @@ mod tests {
             Command::Kv(lock),
             Command::TombstoneReap { upto_index: 9 },
             Command::Batch(vec![]),
+            Command::CatalogRegister(Box::new(praetor_types::RegisterRequest {
+                node: "node1".into(),
+                address: "10.0.0.1".into(),
+                service: Some(praetor_types::NodeService {
+                    service: "web".into(),
+                    tags: vec!["v1".into()],
+                    ..Default::default()
+                }),
+                checks: vec![praetor_types::HealthCheck {
+                    name: "mem".into(),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            })),
+            Command::CatalogDeregister(praetor_types::DeregisterRequest {
+                node: "node1".into(),
+                service_id: "web".into(),
+                ..Default::default()
+            }),
         ]);
         let bytes = rmp_serde::to_vec_named(&cmd).expect("encode");
         let back: Command = rmp_serde::from_slice(&bytes).expect("decode");

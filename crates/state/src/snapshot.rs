@@ -241,10 +241,7 @@ fn encode_catalog(c: &CatalogTable) -> CatalogOut<'_> {
         services: c
             .services
             .iter()
-            .map(|((node, _), service)| ServiceOut {
-                node,
-                service: &**service,
-            })
+            .map(|((node, _), service)| ServiceOut { node, service })
             .collect(),
         checks: c.checks.values().map(|c| &**c).collect(),
     }

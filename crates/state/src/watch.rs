@@ -115,6 +115,14 @@ impl Watch {
     }
 }
 
+impl Watch {
+    /// Whether a change is pending (would make [`Watch::changed`] complete at once).
+    #[cfg(test)]
+    pub(crate) fn has_changed(&self) -> bool {
+        self.rx.has_changed().unwrap_or(false)
+    }
+}
+
 impl Drop for Watch {
     fn drop(&mut self) {
         let mut slots = self.registry.lock();

@@ -146,3 +146,50 @@ fn locked_entries_keep_session_and_lock_index() {
     let back = decode(&encode(&tables).expect("encode")).expect("decode");
     assert_eq!(back, tables);
 }
+
+#[test]
+fn version_1_snapshot_restores_with_an_empty_catalog() {
+    let doc = Doc {
+        version: 1,
+        applied_index: 3,
+        kv_index: 3,
+        kvs: vec![entry("k")],
+        tombstones: vec![],
+    };
+    let bytes = rmp_serde::to_vec_named(&doc).expect("encode");
+    let tables = decode(&bytes).expect("a version 1 snapshot still restores");
+    assert_eq!(tables.kv.entries.len(), 1);
+    assert_eq!(tables.catalog, CatalogTable::default());
+}
+
+#[test]
+fn service_of_a_missing_node_is_rejected() {
+    let service = praetor_types::NodeService {
+        id: "web1".into(),
+        service: "web".into(),
+        ..Default::default()
+    };
+    let doc = SnapshotOut {
+        version: FORMAT_VERSION,
+        applied_index: 1,
+        kv_index: 0,
+        kvs: vec![],
+        tombstones: vec![],
+        catalog: CatalogOut {
+            nodes_index: 0,
+            services_index: 1,
+            checks_index: 0,
+            nodes: vec![],
+            services: vec![ServiceOut {
+                node: "ghost",
+                service: &service,
+            }],
+            checks: vec![],
+        },
+    };
+    let bytes = rmp_serde::to_vec_named(&doc).expect("encode");
+    assert!(matches!(
+        decode(&bytes),
+        Err(SnapshotError::InconsistentCatalog(_))
+    ));
+}
