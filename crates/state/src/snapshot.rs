@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use imbl::OrdMap;
 use praetor_types::{HealthCheck, KvEntry, Node, NodeService};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
 use crate::catalog::CatalogTable;
 use crate::kv::{Key, KvTable};
@@ -70,7 +70,7 @@ struct ServiceOut<'a> {
 #[derive(Serialize)]
 struct EntryOut<'a> {
     key: &'a str,
-    #[serde(serialize_with = "bytes_out")]
+    #[serde(serialize_with = "praetor_types::kv::raw_bytes::serialize")]
     value: &'a [u8],
     flags: u64,
     session: Option<&'a str>,
@@ -117,7 +117,7 @@ struct ServiceIn {
 #[derive(Deserialize)]
 struct EntryIn {
     key: String,
-    #[serde(deserialize_with = "bytes_in")]
+    #[serde(deserialize_with = "praetor_types::kv::raw_bytes::deserialize")]
     value: Vec<u8>,
     flags: u64,
     session: Option<String>,
@@ -130,35 +130,6 @@ struct EntryIn {
 struct TombstoneIn {
     key: String,
     index: u64,
-}
-
-/// Values as msgpack `bin`, not an array of integers.
-fn bytes_out<S: Serializer>(v: &&[u8], s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_bytes(v)
-}
-
-fn bytes_in<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-    struct Bytes;
-    impl<'de> serde::de::Visitor<'de> for Bytes {
-        type Value = Vec<u8>;
-        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("bytes")
-        }
-        fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Vec<u8>, E> {
-            Ok(v.to_vec())
-        }
-        fn visit_byte_buf<E: serde::de::Error>(self, v: Vec<u8>) -> Result<Vec<u8>, E> {
-            Ok(v)
-        }
-        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<Vec<u8>, A::Error> {
-            let mut out = Vec::with_capacity(a.size_hint().unwrap_or(0));
-            while let Some(b) = a.next_element::<u8>()? {
-                out.push(b);
-            }
-            Ok(out)
-        }
-    }
-    d.deserialize_byte_buf(Bytes)
 }
 
 /// Encodes every table of `tables`.

@@ -57,7 +57,7 @@ pub struct KvRequest {
     /// The key, or the prefix for [`KvOp::DeleteTree`].
     pub key: String,
     /// The value to store (ignored by deletes).
-    #[serde(with = "serde_bytes_compat")]
+    #[serde(with = "raw_bytes")]
     pub value: Vec<u8>,
     /// Flags to store (ignored by deletes).
     pub flags: u64,
@@ -111,15 +111,21 @@ mod value_base64 {
     }
 }
 
-/// Raw bytes in binary encodings (msgpack `bin`), a byte sequence elsewhere.
-mod serde_bytes_compat {
+/// Raw bytes as msgpack `bin` (not an array of integers) in Raft entries and snapshots;
+/// reads either form. Use with `#[serde(with = "praetor_types::kv::raw_bytes")]`.
+pub mod raw_bytes {
     use super::*;
 
-    pub(super) fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_bytes(v)
+    /// Writes `v` as one byte string.
+    pub fn serialize<S: Serializer, B: AsRef<[u8]> + ?Sized>(
+        v: &B,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(v.as_ref())
     }
 
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+    /// Reads a byte string or a sequence of bytes.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
         struct V;
         impl<'de> serde::de::Visitor<'de> for V {
             type Value = Vec<u8>;
