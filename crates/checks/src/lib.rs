@@ -26,13 +26,13 @@ mod runner;
 mod script;
 mod socket;
 mod spec;
-mod status;
 mod status_handler;
 
 pub use error::Error;
 pub use output::MAX_OUTPUT_SIZE;
+/// Check states are the catalog's: one type from the runner to the HTTP API.
+pub use praetor_types::HealthStatus;
 pub use runner::{CheckHandle, CheckRunner, CheckUpdate};
 pub use spec::{
     CheckKind, CheckSpec, DEFAULT_SCRIPT_TIMEOUT, DEFAULT_TIMEOUT, HttpCheck, MIN_INTERVAL,
 };
-pub use status::{HealthStatus, ParseHealthStatusError};
