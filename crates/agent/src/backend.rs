@@ -1,7 +1,12 @@
 //! The seam between the interfaces (HTTP, DNS) and the agent's view of the cluster.
 
 use async_trait::async_trait;
-use praetor_types::{KvQuery, KvRequest, KvResult, QueryMeta, QueryOptions};
+use std::collections::BTreeMap;
+
+use praetor_types::{
+    CheckServiceNode, DeregisterRequest, HealthCheck, KvQuery, KvRequest, KvResult, Node,
+    NodeServices, QueryMeta, QueryOptions, RegisterRequest, ServiceNode,
+};
 use serde::Serialize;
 
 /// Why a backend call failed. `Display` is the plain-text body Consul answers with.
@@ -66,6 +71,72 @@ pub trait Backend: Send + Sync + 'static {
 
     /// A KV write through Raft; `Ok(false)` when a condition (CAS, lock) did not hold.
     async fn kv_write(&self, req: KvRequest) -> Result<bool, BackendError>;
+
+    /// `PUT /v1/catalog/register`: upserts a node, optionally a service and checks.
+    /// Validation failures are [`BackendError::Internal`] with Consul's text (a 500).
+    async fn catalog_register(&self, req: RegisterRequest) -> Result<bool, BackendError>;
+
+    /// `PUT /v1/catalog/deregister`: removes a check, a service or a whole node.
+    async fn catalog_deregister(&self, req: DeregisterRequest) -> Result<bool, BackendError>;
+
+    /// Every catalog node, sorted by name.
+    async fn catalog_nodes(
+        &self,
+        opts: QueryOptions,
+    ) -> Result<(QueryMeta, Vec<Node>), BackendError>;
+
+    /// Service names with the sorted union of their instances' tags.
+    async fn catalog_services(
+        &self,
+        opts: QueryOptions,
+    ) -> Result<(QueryMeta, BTreeMap<String, Vec<String>>), BackendError>;
+
+    /// Catalog rows of service `name` whose instances carry every tag in `tags`.
+    async fn catalog_service(
+        &self,
+        name: &str,
+        tags: &[String],
+        opts: QueryOptions,
+    ) -> Result<(QueryMeta, Vec<ServiceNode>), BackendError>;
+
+    /// The node `name` with its services by ID; `None` for an unknown node.
+    async fn catalog_node(
+        &self,
+        name: &str,
+        opts: QueryOptions,
+    ) -> Result<(QueryMeta, Option<NodeServices>), BackendError>;
+
+    /// Every check on node `name`.
+    async fn health_node(
+        &self,
+        name: &str,
+        opts: QueryOptions,
+    ) -> Result<(QueryMeta, Vec<HealthCheck>), BackendError>;
+
+    /// The checks of every instance of `service`.
+    async fn health_checks(
+        &self,
+        service: &str,
+        opts: QueryOptions,
+    ) -> Result<(QueryMeta, Vec<HealthCheck>), BackendError>;
+
+    /// Instances of `name` (carrying every tag in `tags`) with their node and checks;
+    /// with `passing`, only those whose every check passes.
+    async fn health_service(
+        &self,
+        name: &str,
+        tags: &[String],
+        passing: bool,
+        opts: QueryOptions,
+    ) -> Result<(QueryMeta, Vec<CheckServiceNode>), BackendError>;
+
+    /// Checks in `state` (`any`, `passing`, `warning`, `critical`; other words match
+    /// nothing).
+    async fn health_state(
+        &self,
+        state: &str,
+        opts: QueryOptions,
+    ) -> Result<(QueryMeta, Vec<HealthCheck>), BackendError>;
 
     /// The leader's server RPC address (`"127.0.0.1:8300"`), or `""` when none is known.
     async fn status_leader(&self) -> Result<String, BackendError>;

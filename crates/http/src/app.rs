@@ -17,7 +17,7 @@ use crate::error::HttpError;
 use crate::params::QueryParams;
 use crate::path;
 use crate::route::{Endpoint, Lookup, lookup};
-use crate::{agent, kv, status};
+use crate::{agent, catalog, health, kv, status};
 
 /// What every handler shares.
 pub(crate) struct App {
@@ -117,6 +117,18 @@ async fn handle(
         Endpoint::StatusLeader => status::leader(app, call).await,
         Endpoint::StatusPeers => status::peers(app, call).await,
         Endpoint::AgentSelf => agent::agent_self(app, call).await,
+        Endpoint::CatalogRegister => catalog::register(app, call, body).await,
+        Endpoint::CatalogDeregister => catalog::deregister(app, call, body).await,
+        Endpoint::CatalogDatacenters => catalog::datacenters(app, call).await,
+        Endpoint::CatalogNodes => catalog::nodes(app, call).await,
+        Endpoint::CatalogServices => catalog::services(app, call).await,
+        Endpoint::CatalogService => catalog::service(app, call).await,
+        Endpoint::CatalogNode => catalog::node(app, call).await,
+        Endpoint::CatalogNodeServices => catalog::node_services(app, call).await,
+        Endpoint::HealthNode => health::node(app, call).await,
+        Endpoint::HealthChecks => health::checks(app, call).await,
+        Endpoint::HealthService => health::service(app, call).await,
+        Endpoint::HealthState => health::state(app, call).await,
     }
 }
 

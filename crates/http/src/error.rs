@@ -5,6 +5,7 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use praetor_agent::BackendError;
+use praetor_filter::FilterError;
 
 use crate::params::ParseUintError;
 
@@ -46,6 +47,29 @@ pub enum HttpError {
     /// A KV request without a key where one is required.
     #[error("Missing key name")]
     MissingKeyName,
+    /// A node endpoint without a node name in its path.
+    #[error("Missing node name")]
+    MissingNodeName,
+    /// A service endpoint without a service name in its path.
+    #[error("Missing service name")]
+    MissingServiceName,
+    /// `/v1/health/state/` without a state.
+    #[error("Missing check state")]
+    MissingCheckState,
+    /// `?passing` with a value that is not a Go boolean.
+    #[error("Invalid value for ?passing")]
+    InvalidPassing,
+    /// A JSON request body that did not decode into the request type.
+    #[error("Request decode failed: {0}")]
+    RequestDecode(String),
+    /// A `?filter` expression that does not compile or does not fit the result type.
+    /// Consul answers 500; we answer 400 since the expression is the client's fault.
+    #[error(transparent)]
+    Filter(#[from] FilterError),
+    /// A query option this endpoint does not support yet (rather than ignoring it and
+    /// answering unfiltered data).
+    #[error("Unsupported query parameter: {0:?} on this endpoint")]
+    UnsupportedParam(&'static str),
     /// Mutually exclusive query flags; carries the whole re-encoded query string.
     #[error("Conflicting flags: {0}\n")]
     ConflictingFlags(String),
@@ -122,6 +146,13 @@ impl HttpError {
             | Self::EnterpriseParam { .. }
             | Self::EnterpriseHeader { .. }
             | Self::MissingKeyName
+            | Self::MissingNodeName
+            | Self::MissingServiceName
+            | Self::MissingCheckState
+            | Self::InvalidPassing
+            | Self::RequestDecode(_)
+            | Self::Filter(_)
+            | Self::UnsupportedParam(_)
             | Self::ConflictingFlags(_)
             | Self::InvalidKey { .. }
             | Self::BodyRead(_)

@@ -9,8 +9,11 @@
 
 mod agent;
 mod app;
+mod catalog;
+mod decode;
 pub use praetor_types::duration;
 mod error;
+mod health;
 mod kv;
 mod params;
 mod path;

@@ -54,6 +54,15 @@ impl QueryParams {
         self.get(key).filter(|v| !v.is_empty())
     }
 
+    /// Every value of `key`, in request order (repeatable parameters such as `?tag`).
+    pub(crate) fn all(&self, key: &str) -> Vec<String> {
+        self.pairs
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
     /// Re-encodes like Go's `url.Values.Encode`: keys sorted, values in request order.
     pub(crate) fn encode(&self) -> String {
         let mut sorted: Vec<&(String, String)> = self.pairs.iter().collect();
@@ -127,6 +136,46 @@ fn consistency(params: &QueryParams) -> Result<Consistency, HttpError> {
         mode = Consistency::Default;
     }
     Ok(mode)
+}
+
+/// `?passing`: absent is false, present without a value is true, else a Go boolean
+/// (`strconv.ParseBool`: `1 t T TRUE true True`, `0 f F FALSE false False`).
+pub(crate) fn passing(params: &QueryParams) -> Result<bool, HttpError> {
+    match params.get("passing") {
+        None | Some("") => Ok(params.has("passing")),
+        Some("1" | "t" | "T" | "TRUE" | "true" | "True") => Ok(true),
+        Some("0" | "f" | "F" | "FALSE" | "false" | "False") => Ok(false),
+        Some(_) => Err(HttpError::InvalidPassing),
+    }
+}
+
+/// `?filter`: the compiled expression when present and non-empty.
+pub(crate) fn filter(params: &QueryParams) -> Result<Option<praetor_filter::Filter>, HttpError> {
+    Ok(params
+        .non_empty("filter")
+        .map(praetor_filter::Filter::parse)
+        .transpose()?)
+}
+
+/// `?node-meta=key:value` pairs (repeatable, all must hold); a value without `:` asks
+/// for an empty value, as Consul's `parseMetaFilter` reads it.
+pub(crate) fn node_meta(params: &QueryParams) -> Vec<(String, String)> {
+    params
+        .all("node-meta")
+        .into_iter()
+        .map(|kv| match kv.split_once(':') {
+            Some((k, v)) => (k.to_owned(), v.to_owned()),
+            None => (kv, String::new()),
+        })
+        .collect()
+}
+
+/// Whether `meta` has every `key:value` pair of `wanted`.
+pub(crate) fn meta_matches(
+    meta: &std::collections::BTreeMap<String, String>,
+    wanted: &[(String, String)],
+) -> bool {
+    wanted.iter().all(|(k, v)| meta.get(k) == Some(v))
 }
 
 /// `?dc`: empty or our own datacenter, else Consul's "No path to datacenter".

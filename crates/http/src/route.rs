@@ -46,6 +46,30 @@ pub(crate) enum Endpoint {
     StatusPeers,
     /// `/v1/agent/self`
     AgentSelf,
+    /// `/v1/catalog/register`
+    CatalogRegister,
+    /// `/v1/catalog/deregister`
+    CatalogDeregister,
+    /// `/v1/catalog/datacenters`
+    CatalogDatacenters,
+    /// `/v1/catalog/nodes`
+    CatalogNodes,
+    /// `/v1/catalog/services`
+    CatalogServices,
+    /// `/v1/catalog/service/<name>`
+    CatalogService,
+    /// `/v1/catalog/node/<node>`
+    CatalogNode,
+    /// `/v1/catalog/node-services/<node>`
+    CatalogNodeServices,
+    /// `/v1/health/node/<node>`
+    HealthNode,
+    /// `/v1/health/checks/<service>`
+    HealthChecks,
+    /// `/v1/health/service/<service>`
+    HealthService,
+    /// `/v1/health/state/<state>`
+    HealthState,
 }
 
 /// How a route's path matches.
@@ -106,6 +130,30 @@ pub(crate) const ROUTES: &[Route] = &[
     Route::exact("/v1/status/leader", &[Get], Endpoint::StatusLeader),
     Route::exact("/v1/status/peers", &[Get], Endpoint::StatusPeers),
     Route::exact("/v1/agent/self", &[Get], Endpoint::AgentSelf),
+    Route::exact("/v1/catalog/register", &[Put], Endpoint::CatalogRegister),
+    Route::exact(
+        "/v1/catalog/deregister",
+        &[Put],
+        Endpoint::CatalogDeregister,
+    ),
+    Route::exact(
+        "/v1/catalog/datacenters",
+        &[Get],
+        Endpoint::CatalogDatacenters,
+    ),
+    Route::exact("/v1/catalog/nodes", &[Get], Endpoint::CatalogNodes),
+    Route::exact("/v1/catalog/services", &[Get], Endpoint::CatalogServices),
+    Route::prefix("/v1/catalog/service/", &[Get], Endpoint::CatalogService),
+    Route::prefix("/v1/catalog/node/", &[Get], Endpoint::CatalogNode),
+    Route::prefix(
+        "/v1/catalog/node-services/",
+        &[Get],
+        Endpoint::CatalogNodeServices,
+    ),
+    Route::prefix("/v1/health/node/", &[Get], Endpoint::HealthNode),
+    Route::prefix("/v1/health/checks/", &[Get], Endpoint::HealthChecks),
+    Route::prefix("/v1/health/service/", &[Get], Endpoint::HealthService),
+    Route::prefix("/v1/health/state/", &[Get], Endpoint::HealthState),
 ];
 
 /// Where a (clean, decoded) path leads.
@@ -160,6 +208,26 @@ mod tests {
         );
         assert_eq!(lookup("/v1/status/leader/"), Lookup::NotFound);
         assert_eq!(lookup("/v1/nope"), Lookup::NotFound);
+    }
+
+    #[test]
+    fn catalog_exact_routes_win_over_prefix_routes() {
+        assert!(
+            matches!(lookup("/v1/catalog/services"), Lookup::Found(r, "") if r.endpoint == Endpoint::CatalogServices)
+        );
+        assert!(
+            matches!(lookup("/v1/catalog/service/web"), Lookup::Found(r, "web") if r.endpoint == Endpoint::CatalogService)
+        );
+        assert!(
+            matches!(lookup("/v1/catalog/node-services/n1"), Lookup::Found(r, "n1") if r.endpoint == Endpoint::CatalogNodeServices)
+        );
+        assert!(
+            matches!(lookup("/v1/catalog/node/n1"), Lookup::Found(r, "n1") if r.endpoint == Endpoint::CatalogNode)
+        );
+        assert_eq!(
+            lookup("/v1/health/state"),
+            Lookup::AddSlash("/v1/health/state/")
+        );
     }
 
     #[test]

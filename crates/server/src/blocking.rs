@@ -7,6 +7,35 @@ use praetor_state::{StateView, Watch};
 use praetor_types::{Consistency, QueryMeta, QueryOptions};
 use rand::RngExt as _;
 
+/// What a blocking query waits on: one watch, or several (a read over several tables).
+pub(crate) trait Changes: Send {
+    /// Completes once anything watched has changed; cancel-safe, as [`Watch::changed`].
+    fn changed(&mut self) -> impl Future<Output = ()> + Send;
+}
+
+impl Changes for Watch {
+    fn changed(&mut self) -> impl Future<Output = ()> + Send {
+        Watch::changed(self)
+    }
+}
+
+impl Changes for Vec<Watch> {
+    /// Completes when any of the watches does (each `changed` is cancel-safe, so the
+    /// ones that lose the race lose nothing).
+    async fn changed(&mut self) {
+        let mut pending: Vec<_> = self.iter_mut().map(|w| Box::pin(w.changed())).collect();
+        std::future::poll_fn(|cx| {
+            for fut in &mut pending {
+                if fut.as_mut().poll(cx).is_ready() {
+                    return std::task::Poll::Ready(());
+                }
+            }
+            std::task::Poll::Pending
+        })
+        .await;
+    }
+}
+
 use crate::{Server, ServerError};
 
 impl Server {
@@ -16,10 +45,10 @@ impl Server {
     ///
     /// `watch` is called before each run so a write between the run and the wait still
     /// wakes it. The answered index is never 0.
-    pub(crate) async fn blocking_query<T>(
+    pub(crate) async fn blocking_query<T, W: Changes>(
         &self,
         opts: QueryOptions,
-        watch: impl Fn() -> Watch,
+        watch: impl Fn() -> W,
         query: impl Fn(&StateView) -> (u64, T),
     ) -> Result<(QueryMeta, T), ServerError> {
         let deadline = tokio::time::Instant::now() + self.blocking_wait(opts.max_wait);

@@ -6,6 +6,7 @@
 //! `Backend`.
 
 mod blocking;
+mod catalog;
 mod error;
 mod kv;
 mod tombstone;
@@ -13,6 +14,7 @@ mod tombstone;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+pub use catalog::Answer;
 pub use error::ServerError;
 use praetor_raft::{RaftConfig, RaftNode, RaftStatus};
 use praetor_state::Store;

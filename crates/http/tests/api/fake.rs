@@ -9,7 +9,12 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
 use praetor_agent::{AgentSelf, Backend, BackendError};
 use praetor_http::{HttpConfig, router};
-use praetor_types::{Consistency, KvEntry, KvQuery, KvRequest, KvResult, QueryMeta, QueryOptions};
+use std::collections::BTreeMap;
+
+use praetor_types::{
+    CheckServiceNode, Consistency, DeregisterRequest, HealthCheck, KvEntry, KvQuery, KvRequest,
+    KvResult, Node, NodeServices, QueryMeta, QueryOptions, RegisterRequest, ServiceNode,
+};
 use tokio::sync::Notify;
 use tower::ServiceExt as _;
 
@@ -22,6 +27,71 @@ pub struct FakeBackend {
     pub block_reads: bool,
     /// Notified whenever `kv_read` is entered.
     pub read_started: Notify,
+    /// Catalog and health calls and canned answers.
+    pub catalog: Mutex<CatalogFake>,
+}
+
+/// What the catalog/health methods were asked and answer.
+#[derive(Default)]
+pub struct CatalogFake {
+    pub registers: Vec<RegisterRequest>,
+    pub deregisters: Vec<DeregisterRequest>,
+    /// One per read: method, path argument, tags, passing, options.
+    pub reads: Vec<CatalogRead>,
+    /// Index every read answers with.
+    pub index: u64,
+    /// When set, every catalog call fails with it.
+    pub error: Option<BackendError>,
+    pub nodes: Vec<Node>,
+    pub services: BTreeMap<String, Vec<String>>,
+    pub service_nodes: Vec<ServiceNode>,
+    pub node: Option<NodeServices>,
+    pub checks: Vec<HealthCheck>,
+    pub check_service_nodes: Vec<CheckServiceNode>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CatalogRead {
+    pub method: &'static str,
+    pub arg: String,
+    pub tags: Vec<String>,
+    pub passing: bool,
+    pub opts: QueryOptions,
+}
+
+impl FakeBackend {
+    pub fn cat(&self) -> std::sync::MutexGuard<'_, CatalogFake> {
+        self.catalog.lock().expect("fake backend lock poisoned")
+    }
+
+    fn catalog_read<T>(
+        &self,
+        read: CatalogRead,
+        answer: impl FnOnce(&CatalogFake) -> T,
+    ) -> Result<(QueryMeta, T), BackendError> {
+        let mut cat = self.cat();
+        cat.reads.push(read);
+        if let Some(e) = &cat.error {
+            return Err(e.clone());
+        }
+        Ok((meta(cat.index), answer(&cat)))
+    }
+}
+
+fn read(
+    method: &'static str,
+    arg: &str,
+    tags: &[String],
+    passing: bool,
+    opts: QueryOptions,
+) -> CatalogRead {
+    CatalogRead {
+        method,
+        arg: arg.to_owned(),
+        tags: tags.to_vec(),
+        passing,
+        opts,
+    }
 }
 
 impl Default for FakeBackend {
@@ -33,6 +103,7 @@ impl Default for FakeBackend {
             write_answer: Mutex::new(Ok(true)),
             block_reads: false,
             read_started: Notify::new(),
+            catalog: Mutex::default(),
         }
     }
 }
@@ -108,6 +179,99 @@ impl Backend for FakeBackend {
             .lock()
             .expect("fake backend lock poisoned")
             .clone()
+    }
+
+    async fn catalog_register(&self, req: RegisterRequest) -> Result<bool, BackendError> {
+        let mut cat = self.cat();
+        cat.registers.push(req);
+        cat.error.clone().map_or(Ok(true), Err)
+    }
+
+    async fn catalog_deregister(&self, req: DeregisterRequest) -> Result<bool, BackendError> {
+        let mut cat = self.cat();
+        cat.deregisters.push(req);
+        cat.error.clone().map_or(Ok(true), Err)
+    }
+
+    async fn catalog_nodes(
+        &self,
+        opts: QueryOptions,
+    ) -> Result<(QueryMeta, Vec<Node>), BackendError> {
+        self.catalog_read(read("catalog_nodes", "", &[], false, opts), |c| {
+            c.nodes.clone()
+        })
+    }
+
+    async fn catalog_services(
+        &self,
+        opts: QueryOptions,
+    ) -> Result<(QueryMeta, BTreeMap<String, Vec<String>>), BackendError> {
+        self.catalog_read(read("catalog_services", "", &[], false, opts), |c| {
+            c.services.clone()
+        })
+    }
+
+    async fn catalog_service(
+        &self,
+        name: &str,
+        tags: &[String],
+        opts: QueryOptions,
+    ) -> Result<(QueryMeta, Vec<ServiceNode>), BackendError> {
+        self.catalog_read(read("catalog_service", name, tags, false, opts), |c| {
+            c.service_nodes.clone()
+        })
+    }
+
+    async fn catalog_node(
+        &self,
+        name: &str,
+        opts: QueryOptions,
+    ) -> Result<(QueryMeta, Option<NodeServices>), BackendError> {
+        self.catalog_read(read("catalog_node", name, &[], false, opts), |c| {
+            c.node.clone()
+        })
+    }
+
+    async fn health_node(
+        &self,
+        name: &str,
+        opts: QueryOptions,
+    ) -> Result<(QueryMeta, Vec<HealthCheck>), BackendError> {
+        self.catalog_read(read("health_node", name, &[], false, opts), |c| {
+            c.checks.clone()
+        })
+    }
+
+    async fn health_checks(
+        &self,
+        service: &str,
+        opts: QueryOptions,
+    ) -> Result<(QueryMeta, Vec<HealthCheck>), BackendError> {
+        self.catalog_read(read("health_checks", service, &[], false, opts), |c| {
+            c.checks.clone()
+        })
+    }
+
+    async fn health_service(
+        &self,
+        name: &str,
+        tags: &[String],
+        passing: bool,
+        opts: QueryOptions,
+    ) -> Result<(QueryMeta, Vec<CheckServiceNode>), BackendError> {
+        self.catalog_read(read("health_service", name, tags, passing, opts), |c| {
+            c.check_service_nodes.clone()
+        })
+    }
+
+    async fn health_state(
+        &self,
+        state: &str,
+        opts: QueryOptions,
+    ) -> Result<(QueryMeta, Vec<HealthCheck>), BackendError> {
+        self.catalog_read(read("health_state", state, &[], false, opts), |c| {
+            c.checks.clone()
+        })
     }
 
     async fn status_leader(&self) -> Result<String, BackendError> {
