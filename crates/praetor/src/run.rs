@@ -10,7 +10,7 @@ use praetor_agent::config::{AgentArgs, RuntimeConfig};
 use praetor_agent::{AgentSelf, Backend, LocalBackend};
 use praetor_http::HttpConfig;
 use praetor_raft::RaftConfig;
-use praetor_server::{Server, ServerConfig};
+use praetor_server::{Member, Server, ServerConfig};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -105,7 +105,7 @@ impl Agent {
                 listeners.push(listener);
             }
         }
-        let server = Server::start(ServerConfig::new(raft_config(&cfg)))
+        let server = Server::start(server_config(&cfg))
             .await
             .context("starting server")?;
         let shutdown = CancellationToken::new();
@@ -228,6 +228,18 @@ async fn log_leader_changes(server: Server, node_name: String, stop: Cancellatio
             changed = status.changed() => if changed.is_err() { return },
         }
     }
+}
+
+fn server_config(cfg: &RuntimeConfig) -> ServerConfig {
+    let mut server = ServerConfig::new(raft_config(cfg));
+    server.member = Some(Member {
+        name: cfg.node_name.clone(),
+        id: cfg.node_id.to_string(),
+        addr: cfg.advertise_addr.to_string(),
+        server_port: u16::try_from(cfg.ports.server).ok(),
+        version: praetor_types::CONSUL_COMPAT_VERSION.to_owned(),
+    });
+    server
 }
 
 fn raft_config(cfg: &RuntimeConfig) -> RaftConfig {

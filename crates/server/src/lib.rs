@@ -9,6 +9,7 @@ mod blocking;
 mod catalog;
 mod error;
 mod kv;
+mod leader;
 mod tombstone;
 
 use std::sync::{Arc, Mutex};
@@ -16,6 +17,10 @@ use std::time::Duration;
 
 pub use catalog::Answer;
 pub use error::ServerError;
+pub use leader::{
+    CONSUL_SERVICE_ID, DEFAULT_RECONCILE_INTERVAL, Member, SERF_CHECK_ALIVE_OUTPUT, SERF_CHECK_ID,
+    SERF_CHECK_NAME,
+};
 use praetor_raft::{RaftConfig, RaftNode, RaftStatus};
 use praetor_state::Store;
 use tokio::task::JoinHandle;
@@ -34,6 +39,11 @@ pub struct ServerConfig {
     pub max_query_time: Duration,
     /// How long deleted keys' tombstones are kept before the leader reaps them.
     pub tombstone_ttl: Duration,
+    /// This server's own agent, which the leader keeps in the catalog with its
+    /// `serfHealth` check and `consul` service (`None`: nothing is registered).
+    pub member: Option<Member>,
+    /// How often the leader reconciles members into the catalog besides on election.
+    pub reconcile_interval: Duration,
 }
 
 impl ServerConfig {
@@ -44,6 +54,8 @@ impl ServerConfig {
             default_query_time: Duration::from_secs(300),
             max_query_time: Duration::from_secs(600),
             tombstone_ttl: DEFAULT_TOMBSTONE_TTL,
+            member: None,
+            reconcile_interval: DEFAULT_RECONCILE_INTERVAL,
         }
     }
 }
@@ -57,8 +69,8 @@ pub struct Server {
     max_query_time: Duration,
     /// Stops the leader-duty tasks.
     stop: CancellationToken,
-    /// The tombstone reaper, awaited on shutdown.
-    reaper: Arc<Mutex<Option<JoinHandle<()>>>>,
+    /// Leader-duty tasks (tombstone reaper, member reconcile), awaited on shutdown.
+    tasks: Arc<Mutex<Vec<JoinHandle<()>>>>,
 }
 
 impl Server {
@@ -72,14 +84,21 @@ impl Server {
             default_query_time: cfg.default_query_time,
             max_query_time: cfg.max_query_time,
             stop: CancellationToken::new(),
-            reaper: Arc::default(),
+            tasks: Arc::default(),
         };
-        let reaper = tokio::spawn(
+        let mut tasks = vec![tokio::spawn(
             server
                 .clone()
                 .reap_tombstones(cfg.tombstone_ttl, server.stop.clone()),
-        );
-        *server.reaper.lock().expect("reaper lock poisoned") = Some(reaper);
+        )];
+        if let Some(member) = cfg.member {
+            tasks.push(tokio::spawn(server.clone().reconcile_members(
+                vec![member],
+                cfg.reconcile_interval,
+                server.stop.clone(),
+            )));
+        }
+        *server.tasks.lock().expect("tasks lock poisoned") = tasks;
         Ok(server)
     }
 
@@ -122,9 +141,9 @@ impl Server {
     pub async fn shutdown(&self) -> Result<(), ServerError> {
         info!("shutting down server");
         self.stop.cancel();
-        let reaper = self.reaper.lock().expect("reaper lock poisoned").take();
-        if let Some(reaper) = reaper {
-            let _ = reaper.await;
+        let tasks = std::mem::take(&mut *self.tasks.lock().expect("tasks lock poisoned"));
+        for task in tasks {
+            let _ = task.await;
         }
         Ok(self.raft.shutdown().await?)
     }
