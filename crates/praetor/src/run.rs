@@ -56,6 +56,15 @@ pub async fn agent(argv: Vec<String>) -> i32 {
     for warning in cfg.warnings() {
         warn!("{warning}");
     }
+    // Handlers first: a signal during startup is then handled once the agent runs,
+    // instead of killing the process with the default action.
+    let signals = match Signals::install() {
+        Ok(signals) => signals,
+        Err(e) => {
+            eprintln!("==> Error installing signal handlers: {e}");
+            return 1;
+        }
+    };
     let pid_file = cfg.pid_file.clone();
     let agent = match Agent::start(cfg, cmd.args).await {
         Ok(agent) => agent,
@@ -68,7 +77,24 @@ pub async fn agent(argv: Vec<String>) -> i32 {
             return 1;
         }
     };
-    agent.run_until_signalled().await
+    agent.run_until_signalled(signals).await
+}
+
+/// The signals the agent acts on.
+struct Signals {
+    int: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn install() -> std::io::Result<Self> {
+        Ok(Self {
+            int: signal(SignalKind::interrupt())?,
+            term: signal(SignalKind::terminate())?,
+            hup: signal(SignalKind::hangup())?,
+        })
+    }
 }
 
 /// The running agent's components.
@@ -145,16 +171,12 @@ impl Agent {
 
     /// Waits for SIGINT/SIGTERM (SIGHUP re-reads and validates the configuration),
     /// then stops.
-    async fn run_until_signalled(self) -> i32 {
-        let (Ok(mut int), Ok(mut term), Ok(mut hup)) = (
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::terminate()),
-            signal(SignalKind::hangup()),
-        ) else {
-            error!("cannot install signal handlers");
-            self.stop().await;
-            return 1;
-        };
+    async fn run_until_signalled(self, signals: Signals) -> i32 {
+        let Signals {
+            mut int,
+            mut term,
+            mut hup,
+        } = signals;
         let graceful = loop {
             tokio::select! {
                 _ = int.recv() => {
