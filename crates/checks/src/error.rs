@@ -21,7 +21,11 @@ pub enum Error {
     InvalidMethod { check_id: String, method: String },
     #[error("http check {check_id} has an invalid header {name:?}")]
     InvalidHeader { check_id: String, name: String },
-    #[error("tls configuration for http check {check_id} failed")]
+    #[error("grpc check {check_id} has an invalid target {target:?}")]
+    InvalidGrpcTarget { check_id: String, target: String },
+    #[error("check {check_id} has an invalid tls server name {name:?}")]
+    InvalidTlsServerName { check_id: String, name: String },
+    #[error("tls configuration for check {check_id} failed")]
     Tls {
         check_id: String,
         #[source]

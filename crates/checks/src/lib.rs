@@ -8,6 +8,8 @@
 //! * **HTTP**: 2xx is passing, 429 warning, anything else (or no answer) critical;
 //! * **TCP**: a successful connect is passing;
 //! * **UDP**: a datagram without an error back (a reply or silence) is passing;
+//! * **gRPC**: a `grpc.health.v1.Health/Check` answered `SERVING` is passing, anything else
+//!   (another status, an error, no answer) critical;
 //! * **TTL**: the status is pushed through [`CheckHandle`]; expiry turns it critical.
 //!
 //! Interval checks go through Consul's status handler (`success_before_passing`,
@@ -20,6 +22,7 @@
 
 mod duration;
 mod error;
+mod grpc;
 mod http;
 mod output;
 mod runner;
@@ -27,6 +30,7 @@ mod script;
 mod socket;
 mod spec;
 mod status_handler;
+mod tls;
 
 pub use error::Error;
 pub use output::MAX_OUTPUT_SIZE;

@@ -8,6 +8,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+use crate::grpc::{GrpcProbe, GrpcSettings};
 use crate::http::HttpProbe;
 use crate::output::{MAX_OUTPUT_SIZE, truncate_output};
 use crate::script::ScriptProbe;
@@ -252,6 +253,20 @@ impl Schedule {
             CheckKind::Http(http) => {
                 Probe::Http(Box::new(HttpProbe::new(&spec.id, http, spec.timeout)?))
             }
+            CheckKind::Grpc {
+                target,
+                use_tls,
+                tls_server_name,
+                tls_skip_verify,
+            } => {
+                let settings = GrpcSettings {
+                    target,
+                    use_tls: *use_tls,
+                    tls_server_name,
+                    tls_skip_verify: *tls_skip_verify,
+                };
+                Probe::Grpc(Box::new(GrpcProbe::new(&spec.id, settings, spec.timeout)?))
+            }
             CheckKind::Tcp { addr } => Probe::Tcp {
                 addr: addr.clone(),
                 timeout: spec.timeout,
@@ -274,6 +289,7 @@ impl Schedule {
 enum Probe {
     Script(ScriptProbe),
     Http(Box<HttpProbe>),
+    Grpc(Box<GrpcProbe>),
     Tcp { addr: String, timeout: Duration },
     Udp { addr: String, timeout: Duration },
 }
@@ -283,6 +299,7 @@ impl Probe {
         match self {
             Probe::Script(script) => script.run().await,
             Probe::Http(http) => http.run().await,
+            Probe::Grpc(grpc) => grpc.run().await,
             Probe::Tcp { addr, timeout } => tcp_check(addr, *timeout).await,
             Probe::Udp { addr, timeout } => udp_check(addr, *timeout).await,
         }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::HealthStatus;
 
-/// Timeout of HTTP, TCP and UDP checks when none is given.
+/// Timeout of HTTP, TCP, UDP and gRPC checks when none is given.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Timeout of script checks when none is given (Consul's script default).
 pub const DEFAULT_SCRIPT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -21,7 +21,7 @@ pub struct CheckSpec {
     pub kind: CheckKind,
     /// Time between the end of one run and the start of the next (ignored by TTL checks).
     pub interval: Duration,
-    /// How long one run may take (script, HTTP, TCP, UDP).
+    /// How long one run may take (script, HTTP, TCP, UDP, gRPC).
     pub timeout: Duration,
     /// The status the check has before its first result; the runner does not send it.
     pub initial_status: HealthStatus,
@@ -69,6 +69,25 @@ pub enum CheckKind {
     Ttl {
         ttl: Duration,
     },
+    /// A `grpc.health.v1.Health/Check` call: `SERVING` is passing; any other status, an error
+    /// status (such as `NotFound` for a service the server does not know) or no answer within
+    /// the timeout is critical. Each run dials a new connection, as Consul does.
+    ///
+    /// From a definition: `GRPC` → `target`, `GRPCUseTLS` → `use_tls`, `TLSServerName` →
+    /// `tls_server_name`, `TLSSkipVerify` → `tls_skip_verify`.
+    Grpc {
+        /// `host:port[/service]`, the definition's `GRPC` field verbatim. Everything after the
+        /// first `/` is the service name sent in the request; without it the server's overall
+        /// health (service `""`) is asked for. Also quoted in the check's output.
+        target: String,
+        /// `GRPCUseTLS`: speak TLS (with ALPN `h2`); plaintext HTTP/2 otherwise.
+        use_tls: bool,
+        /// `TLSServerName`: the name the server certificate is verified against (and sent as
+        /// SNI); empty means the host part of `target`. Only used with `use_tls`.
+        tls_server_name: String,
+        /// `TLSSkipVerify`: accept any server certificate. Only used with `use_tls`.
+        tls_skip_verify: bool,
+    },
 }
 
 impl CheckKind {
@@ -76,6 +95,16 @@ impl CheckKind {
     pub fn shell(script: impl Into<String>) -> Self {
         CheckKind::Script {
             args: vec!["/bin/sh".to_owned(), "-c".to_owned(), script.into()],
+        }
+    }
+
+    /// A plaintext gRPC check of `target` (`host:port[/service]`).
+    pub fn grpc(target: impl Into<String>) -> Self {
+        CheckKind::Grpc {
+            target: target.into(),
+            use_tls: false,
+            tls_server_name: String::new(),
+            tls_skip_verify: false,
         }
     }
 
@@ -132,6 +161,8 @@ mod tests {
                 addr: "127.0.0.1:1".into(),
             },
         );
+        assert_eq!(spec.timeout, DEFAULT_TIMEOUT);
+        let spec = CheckSpec::new("grpc", CheckKind::grpc("127.0.0.1:1/web"));
         assert_eq!(spec.timeout, DEFAULT_TIMEOUT);
     }
 

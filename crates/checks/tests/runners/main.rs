@@ -1,6 +1,7 @@
 //! The check runners against real targets on loopback: scripts, an axum server, TCP and UDP
-//! sockets, and TTL checks on a paused clock.
+//! sockets, a tonic gRPC health server, and TTL checks on a paused clock.
 
+mod grpc;
 mod http;
 mod script;
 mod socket;
