@@ -8,9 +8,15 @@
 //! text names the program `consul` whatever `argv[0]` is, as Consul's does.
 
 pub mod argv;
+mod catalog;
 mod console;
 mod http_flags;
 mod kv;
+mod maint;
+mod reload;
+mod services;
+mod table;
+mod validate;
 mod version;
 
 use crate::console::{Console, Env};
@@ -100,6 +106,11 @@ pub(crate) async fn run_with(args: Vec<String>, console: &mut Console<'_>, env: 
         "-v" | "--version" | "-version" => version::run(Vec::new(), console),
         "version" => version::run(rest, console),
         "kv" => kv::run(rest, console, env).await,
+        "catalog" => catalog::run(rest, console, env).await,
+        "services" => services::run(rest, console, env).await,
+        "maint" => maint::run(rest, console, env).await,
+        "reload" => reload::run(rest, console, env).await,
+        "validate" => validate::run(rest, console),
         "agent" => {
             console.error("The agent command is run by the praetor binary itself");
             1
