@@ -70,11 +70,11 @@ struct DatacentersArgs {
 
 /// `consul catalog datacenters`: one datacenter per line, in the API's order.
 async fn datacenters(args: Vec<String>, console: &mut Console<'_>, env: Env<'_>) -> i32 {
-    let args: DatacentersArgs =
-        match crate::parse_args("consul catalog datacenters", args, console) {
-            Ok(args) => args,
-            Err(code) => return code,
-        };
+    let args: DatacentersArgs = match crate::parse_args("consul catalog datacenters", args, console)
+    {
+        Ok(args) => args,
+        Err(code) => return code,
+    };
     let client = match args.http.client(env) {
         Ok(client) => client,
         Err(e) => {

@@ -144,11 +144,11 @@ struct DeregisterArgs {
 
 /// `consul services deregister`: one `Deregistered service: <id>` line per service.
 async fn deregister(args: Vec<String>, console: &mut Console<'_>, env: Env<'_>) -> i32 {
-    let args: DeregisterArgs =
-        match crate::parse_args("consul services deregister", args, console) {
-            Ok(args) => args,
-            Err(code) => return code,
-        };
+    let args: DeregisterArgs = match crate::parse_args("consul services deregister", args, console)
+    {
+        Ok(args) => args,
+        Err(code) => return code,
+    };
     if args.files.is_empty() && args.id.is_empty() {
         console.error("Service deregistration requires at least one argument or -id.");
         return 1;

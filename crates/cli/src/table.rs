@@ -85,7 +85,10 @@ mod tests {
             tabwrite_pairs(&rows),
             "consul      \nredis       v1\nweb         rails,v2\n"
         );
-        let last_empty = vec![("a".to_owned(), "x".to_owned()), ("b".to_owned(), String::new())];
+        let last_empty = vec![
+            ("a".to_owned(), "x".to_owned()),
+            ("b".to_owned(), String::new()),
+        ];
         assert_eq!(tabwrite_pairs(&last_empty), "a      x\nb\n");
     }
 }

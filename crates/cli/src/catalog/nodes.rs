@@ -160,9 +160,12 @@ mod tests {
 
     #[test]
     fn maps_print_sorted_pairs() {
-        let map = [("wan".to_owned(), "b".to_owned()), ("lan".to_owned(), "a".to_owned())]
-            .into_iter()
-            .collect();
+        let map = [
+            ("wan".to_owned(), "b".to_owned()),
+            ("lan".to_owned(), "a".to_owned()),
+        ]
+        .into_iter()
+        .collect();
         assert_eq!(map_to_kv(&map), "lan=a, wan=b");
         assert_eq!(map_to_kv(&BTreeMap::new()), "");
     }

@@ -162,7 +162,11 @@ pub(super) fn registration(definition: &Value) -> Result<AgentServiceRegistratio
             body.insert("Checks".to_owned(), Value::Array(checks));
         }
     }
-    let name = body.get("Name").and_then(Value::as_str).unwrap_or("").to_owned();
+    let name = body
+        .get("Name")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned();
     serde_json::from_value(Value::Object(body))
         .map_err(|e| format!("invalid service definition {name:?}: {e}"))
 }
