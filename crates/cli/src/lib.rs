@@ -1,6 +1,8 @@
 //! praetor-cli: every `consul` subcommand except `agent` (Consul's `command/` packages),
 //! one module per command family, each a thin client of the agent's HTTP API through
-//! `praetor-client`. The only library crate that prints.
+//! `praetor-client`. The only library crate that prints. `validate` and the file forms of
+//! `services register|deregister` read config files with `praetor-agent`'s loader, so they
+//! accept and reject exactly what the agent does.
 //!
 //! The binary calls [`argv::normalize`] on `std::env::args()` and then [`run`] for anything
 //! but `agent`. Output and exit codes follow spec/cli.md: results on stdout, errors on
