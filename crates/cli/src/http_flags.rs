@@ -86,6 +86,36 @@ impl HttpFlags {
     }
 }
 
+/// The `Error connecting to Consul agent: …` line for a client that could not be built.
+pub(crate) fn connect_error(err: &ClientError) -> String {
+    format!("Error connecting to Consul agent: {}", describe(err))
+}
+
+/// An error for the user: transport and API errors already name their cause (Consul's
+/// wording); the others get their source chain appended.
+pub(crate) fn describe(err: &ClientError) -> String {
+    if matches!(err, ClientError::Transport { .. } | ClientError::Api { .. }) {
+        return err.to_string();
+    }
+    let mut text = err.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// Parses a repeatable `key=value` flag value (`-node-meta`, `-meta`): the value may hold
+/// further `=`, the key may not be empty.
+pub(crate) fn parse_key_value(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
+        _ => Err(format!("invalid key=value pair {text:?}")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

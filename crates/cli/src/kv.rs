@@ -8,9 +8,8 @@ mod transfer;
 
 use std::io::Read;
 
-use praetor_client::ClientError;
-
 use crate::console::{Console, Env};
+use crate::http_flags::{connect_error, describe};
 
 /// `consul kv` help: its subcommands.
 const KV_USAGE: &str = "Usage: consul kv <subcommand> [options] [args]
@@ -110,27 +109,6 @@ fn read_data(data: &str, input: &mut (dyn Read + Send)) -> Result<Vec<u8>, DataE
         return Ok(bytes);
     }
     Ok(data.as_bytes().to_vec())
-}
-
-/// The `Error connecting to Consul agent: …` line for a client that could not be built.
-fn connect_error(err: &ClientError) -> String {
-    format!("Error connecting to Consul agent: {}", describe(err))
-}
-
-/// An error for the user: transport and API errors already name their cause (Consul's
-/// wording); the others get their source chain appended.
-fn describe(err: &ClientError) -> String {
-    if matches!(err, ClientError::Transport { .. } | ClientError::Api { .. }) {
-        return err.to_string();
-    }
-    let mut text = err.to_string();
-    let mut source = std::error::Error::source(err);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]

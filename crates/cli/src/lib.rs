@@ -1,6 +1,8 @@
 //! praetor-cli: every `consul` subcommand except `agent` (Consul's `command/` packages),
 //! one module per command family, each a thin client of the agent's HTTP API through
-//! `praetor-client`. The only library crate that prints.
+//! `praetor-client`. The only library crate that prints. `validate` and the file forms of
+//! `services register|deregister` read config files with `praetor-agent`'s loader, so they
+//! accept and reject exactly what the agent does.
 //!
 //! The binary calls [`argv::normalize`] on `std::env::args()` and then [`run`] for anything
 //! but `agent`. Output and exit codes follow spec/cli.md: results on stdout, errors on
@@ -8,9 +10,15 @@
 //! text names the program `consul` whatever `argv[0]` is, as Consul's does.
 
 pub mod argv;
+mod catalog;
 mod console;
 mod http_flags;
 mod kv;
+mod maint;
+mod reload;
+mod services;
+mod table;
+mod validate;
 mod version;
 
 use crate::console::{Console, Env};
@@ -100,6 +108,11 @@ pub(crate) async fn run_with(args: Vec<String>, console: &mut Console<'_>, env: 
         "-v" | "--version" | "-version" => version::run(Vec::new(), console),
         "version" => version::run(rest, console),
         "kv" => kv::run(rest, console, env).await,
+        "catalog" => catalog::run(rest, console, env).await,
+        "services" => services::run(rest, console, env).await,
+        "maint" => maint::run(rest, console, env).await,
+        "reload" => reload::run(rest, console, env).await,
+        "validate" => validate::run(rest, console),
         "agent" => {
             console.error("The agent command is run by the praetor binary itself");
             1

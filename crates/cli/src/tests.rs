@@ -149,3 +149,18 @@ async fn unsupported_listed_command_says_so() {
     assert_eq!(outcome.code, 1);
     assert!(outcome.err.contains("not supported"), "{}", outcome.err);
 }
+
+/// Runs `consul <command…> -http-addr=<agent> <args…>` against `agent`.
+pub(crate) async fn invoke_on(
+    agent: &praetor_client::testing::FakeAgent,
+    command: &[&str],
+    args: &[&str],
+) -> Outcome {
+    let addr = format!("-http-addr={}", agent.http_addr());
+    let mut argv: Vec<&str> = command.to_vec();
+    argv.push(&addr);
+    argv.extend_from_slice(args);
+    invoke(&argv).await
+}
+
+mod agent_commands;

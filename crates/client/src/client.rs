@@ -109,6 +109,11 @@ impl Client {
         }
     }
 
+    /// A request to an agent-local endpoint: never carries `?dc`.
+    pub(crate) fn local(&self, method: Method, url: Url) -> reqwest::RequestBuilder {
+        self.http.request(method, url)
+    }
+
     /// Sends `builder`, turning transport failures and non-2xx answers into errors.
     pub(crate) async fn send(
         &self,

@@ -2,14 +2,16 @@
 //! package, the parts the CLI, e2e tests and benches need).
 //!
 //! Entry types: [`ClientConfig`] (address and token from flags or `CONSUL_HTTP_*` /
-//! `PRAETOR_HTTP_*`), [`Client`] (KV, status and agent endpoints), [`KvPut`] and
-//! [`ClientError`]. Depends only on `praetor-types`; never prints. Plain http needs no TLS
+//! `PRAETOR_HTTP_*`), [`Client`] (KV, catalog, status and agent endpoints), [`KvPut`],
+//! [`CatalogQuery`], [`AgentServiceRegistration`] and [`ClientError`]. Depends only on `praetor-types`; never prints. Plain http needs no TLS
 //! setup; the rustls ring provider is installed only when an https address is used.
 //!
-//! With the `testing` feature, [`testing::FakeAgent`] serves an in-memory KV API on
-//! loopback for other crates' tests.
+//! With the `testing` feature, [`testing::FakeAgent`] serves an in-memory KV, catalog and
+//! agent API on loopback for other crates' tests.
 #![warn(missing_docs)]
 
+mod agent;
+mod catalog;
 mod client;
 mod config;
 mod error;
@@ -17,6 +19,11 @@ mod kv;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
+pub use agent::{
+    AgentCheck, AgentServiceCheck, AgentServiceRegistration, NODE_MAINTENANCE_CHECK_ID,
+    SERVICE_MAINTENANCE_CHECK_PREFIX,
+};
+pub use catalog::CatalogQuery;
 pub use client::{Client, TOKEN_HEADER, query_meta_from_headers};
 pub use config::{ClientConfig, DEFAULT_HTTP_ADDR, parse_go_bool, parse_http_addr};
 pub use error::{ClientError, UrlParseError};

@@ -3,8 +3,13 @@
 //!
 //! It implements the KV endpoints with Consul's wire behaviour (one-element arrays, 404 with
 //! an index, `?recurse`, `?keys`/`?separator`, `?cas`, `?flags`, simple `?acquire`/
-//! `?release`), `/v1/status/*` and a minimal `/v1/agent/self`. It is not a state store:
-//! no blocking, no sessions table, no tombstones.
+//! `?release`), `/v1/status/*`, a minimal `/v1/agent/self`, the catalog reads over seeded
+//! nodes and instances (`?node-meta` honoured; `?near` and `?filter` only recorded), and the
+//! agent's service register/deregister, maintenance, services, checks and reload. It is not
+//! a state store: no blocking, no sessions table, no tombstones, no health checking.
+
+mod agent;
+mod catalog;
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
@@ -16,7 +21,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
-use praetor_types::KvEntry;
+use praetor_types::{KvEntry, Node, ServiceNode};
+
+use crate::{AgentCheck, AgentServiceRegistration};
 
 /// What the fake agent holds; inspect or seed it through [`FakeAgent::state`].
 #[derive(Debug, Default)]
@@ -31,9 +38,26 @@ pub struct FakeState {
     pub last_dc: Option<String>,
     /// When set, the next request is answered with this status and plain-text body.
     pub fail_next: Option<(u16, String)>,
+    /// `/v1/catalog/datacenters`; `["dc1"]` when empty.
+    pub datacenters: Vec<String>,
+    /// Catalog nodes (served sorted by name).
+    pub nodes: Vec<Node>,
+    /// Catalog service instances, each on one of [`FakeState::nodes`].
+    pub instances: Vec<ServiceNode>,
+    /// Services registered through the agent API, by ID, as received.
+    pub agent_services: BTreeMap<String, AgentServiceRegistration>,
+    /// The agent's checks by ID (maintenance checks land here).
+    pub agent_checks: BTreeMap<String, AgentCheck>,
+    /// How many times `/v1/agent/reload` was called.
+    pub reloads: u32,
+    /// The query pairs of the most recent catalog or agent request, in order.
+    pub last_query: Vec<(String, String)>,
 }
 
 type Shared = Arc<Mutex<FakeState>>;
+
+/// The node name the fake agent reports (`/v1/agent/self` `Config.NodeName`).
+pub const FAKE_NODE_NAME: &str = "fake";
 
 /// A running fake agent; the server task stops when this is dropped.
 #[derive(Debug)]
@@ -59,6 +83,8 @@ impl FakeAgent {
                 get(|| async { axum::Json(["127.0.0.1:8300"]) }),
             )
             .route("/v1/agent/self", get(agent_self))
+            .merge(catalog::routes())
+            .merge(agent::routes())
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
@@ -119,7 +145,7 @@ async fn agent_self(State(state): State<Shared>, headers: HeaderMap) -> Response
         return fail(failure);
     }
     axum::Json(serde_json::json!({
-        "Config": {"Datacenter": "dc1", "NodeName": "fake", "Version": praetor_types::CONSUL_COMPAT_VERSION},
+        "Config": {"Datacenter": "dc1", "NodeName": FAKE_NODE_NAME, "Version": praetor_types::CONSUL_COMPAT_VERSION},
         "Stats": {"consul": {"leader": "true", "server": "true"}}
     }))
     .into_response()
@@ -306,4 +332,33 @@ fn record_token(state: &mut FakeState, headers: &HeaderMap) {
 fn fail((status, body): (u16, String)) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     (status, body).into_response()
+}
+
+/// Common start of a catalog or agent request: records the token and query, and answers
+/// with the injected failure if one is pending.
+fn begin<'a>(
+    state: &'a Shared,
+    headers: &HeaderMap,
+    query: Vec<(String, String)>,
+) -> Result<MutexGuard<'a, FakeState>, Box<Response>> {
+    let mut guard = lock(state);
+    record_token(&mut guard, headers);
+    guard.last_dc = query
+        .iter()
+        .find(|(k, _)| k == "dc")
+        .map(|(_, v)| v.clone());
+    guard.last_query = query;
+    match guard.fail_next.take() {
+        Some(failure) => Err(Box::new(fail(failure))),
+        None => Ok(guard),
+    }
+}
+
+/// The `X-Consul-*` headers of a read answer.
+fn read_headers(state: &FakeState) -> [(&'static str, String); 3] {
+    [
+        ("X-Consul-Index", state.index.max(1).to_string()),
+        ("X-Consul-KnownLeader", "true".to_owned()),
+        ("X-Consul-LastContact", "0".to_owned()),
+    ]
 }

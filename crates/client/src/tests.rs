@@ -291,3 +291,5 @@ async fn unreachable_agent_is_a_transport_error_naming_the_url() {
         "{text}"
     );
 }
+
+mod catalog_agent;

@@ -3,6 +3,7 @@
 
 mod agent;
 mod catalog;
+mod catalog_cli;
 mod crash;
 mod kv;
 mod lifecycle;
