@@ -6,6 +6,8 @@ mod catalog;
 mod crash;
 mod kv;
 mod lifecycle;
+mod ui;
+mod webdriver;
 
 use std::sync::Once;
 
