@@ -38,6 +38,7 @@ export function navigate(path, {replaceState = false} = {}) {
 function route() {
   const url = new URL(window.location.href);
   let rel = url.pathname.startsWith(contentPath) ? url.pathname.slice(contentPath.length) : '';
+  if (rel === 'index.html') rel = '';
   const [dcRaw = '', section = '', ...rest] = rel.split('/');
   return {dc: decodeURIComponent(dcRaw), section, rest, query: url.searchParams};
 }
