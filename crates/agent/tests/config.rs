@@ -507,3 +507,51 @@ fn missing_config_file_is_an_error() {
             .starts_with("failed to read /nonexistent/praetor.json")
     );
 }
+
+#[test]
+fn ui_is_enabled_by_flag_dev_or_config() {
+    let (tmp, data) = data_dir();
+    let off = load(&args(&["--bind", "127.0.0.1", "--data-dir", &data])).expect("loads");
+    assert!(!off.ui_enabled);
+    assert!(
+        load(&args(&["--bind", "127.0.0.1", "--data-dir", &data, "--ui"]))
+            .expect("loads")
+            .ui_enabled
+    );
+    assert!(load(&args(&["--dev"])).expect("loads").ui_enabled);
+    assert!(
+        !load(&args(&["--dev", "--ui=false"]))
+            .expect("loads")
+            .ui_enabled
+    );
+
+    for (name, body) in [
+        (
+            "modern.json",
+            r#"{"ui_config": {"enabled": true, "content_path": "/console/"}}"#,
+        ),
+        (
+            "legacy.json",
+            r#"{"ui": true, "ui_content_path": "/console/"}"#,
+        ),
+        (
+            "modern.hcl",
+            "ui_config {\n  enabled = true\n  content_path = \"/console/\"\n}\n",
+        ),
+    ] {
+        let file = tmp.path().join(name);
+        std::fs::write(&file, body).expect("write config");
+        let file = file.display().to_string();
+        let c = load(&args(&[
+            "--bind",
+            "127.0.0.1",
+            "--data-dir",
+            &data,
+            "--config-file",
+            &file,
+        ]))
+        .expect("loads");
+        assert!(c.ui_enabled, "{name}");
+        assert_eq!(c.ui_content_path, "/console/", "{name}");
+    }
+}

@@ -17,7 +17,7 @@ use crate::error::HttpError;
 use crate::params::QueryParams;
 use crate::path;
 use crate::route::{Endpoint, Lookup, lookup};
-use crate::{agent, catalog, health, kv, status};
+use crate::{agent, catalog, health, kv, status, ui};
 
 /// What every handler shares.
 pub(crate) struct App {
@@ -42,7 +42,6 @@ pub(crate) struct Call {
 }
 
 const UI_DISABLED: &str = "Consul Agent: UI disabled. To enable, set ui_config.enabled=true in the agent configuration and restart.";
-const UI_PATH: &str = "/ui/";
 
 /// The single axum handler: everything goes through here.
 pub(crate) async fn dispatch(State(app): State<Arc<App>>, req: Request) -> Response {
@@ -72,6 +71,9 @@ async fn route(app: &App, req: Request) -> Result<Response, HttpError> {
     path::check_printable(&decoded)?;
     if decoded == "/" {
         return Ok(index(&app.cfg));
+    }
+    if let Some(answer) = ui::serve(&app.cfg, &parts.method, &parts.headers, &decoded) {
+        return answer;
     }
     let (route, arg) = match lookup(&decoded) {
         Lookup::Found(route, arg) => (route, arg),
@@ -135,7 +137,7 @@ async fn handle(
 /// `GET /`: the UI when enabled, else a short note on how to enable it.
 fn index(cfg: &HttpConfig) -> Response {
     if cfg.ui_enabled {
-        redirect(&Method::GET, UI_PATH, None)
+        redirect(&Method::GET, &ui::content_path(cfg), None)
     } else {
         UI_DISABLED.into_response()
     }

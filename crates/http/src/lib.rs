@@ -20,6 +20,7 @@ mod path;
 mod response;
 mod route;
 mod status;
+mod ui;
 
 use std::sync::Arc;
 
@@ -47,6 +48,8 @@ pub struct HttpConfig {
     pub disable_kv_key_validation: bool,
     /// Whether the web UI is served; `GET /` redirects to it when on.
     pub ui_enabled: bool,
+    /// `ui_config.content_path`: where the UI is served (`/ui/`).
+    pub ui_content_path: String,
     /// `http_config.response_headers`: added to every response.
     pub response_headers: Vec<(String, String)>,
 }
@@ -59,6 +62,7 @@ impl Default for HttpConfig {
             kv_max_value_size: DEFAULT_KV_MAX_VALUE_SIZE,
             disable_kv_key_validation: false,
             ui_enabled: false,
+            ui_content_path: "/ui/".to_owned(),
             response_headers: Vec::new(),
         }
     }

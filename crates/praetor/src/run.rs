@@ -313,7 +313,8 @@ fn http_config(cfg: &RuntimeConfig) -> HttpConfig {
         pretty_default: cfg.dev,
         kv_max_value_size: cfg.kv_max_value_size,
         disable_kv_key_validation: cfg.disable_kv_key_validation,
-        ui_enabled: false,
+        ui_enabled: cfg.ui_enabled,
+        ui_content_path: cfg.ui_content_path.clone(),
         response_headers: cfg
             .http_response_headers
             .iter()

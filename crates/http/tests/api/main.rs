@@ -6,3 +6,4 @@ mod fake;
 mod kv;
 mod routing;
 mod serve;
+mod ui;

@@ -7,6 +7,8 @@ mod catalog_cli;
 mod crash;
 mod kv;
 mod lifecycle;
+mod ui;
+mod webdriver;
 
 use std::sync::Once;
 
