@@ -36,6 +36,9 @@ pub enum Error {
     /// The user event was too large or could not be broadcast.
     #[error("{0}")]
     UserEvent(String),
+    /// A keyring operation failed to run.
+    #[error("{0}")]
+    Keyring(String),
     /// The pool has been shut down.
     #[error("gossip pool is shut down")]
     Shutdown,

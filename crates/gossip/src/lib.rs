@@ -10,7 +10,9 @@
 //! * [`Membership::member_events`]: join / leave / failed / update / reap, for the leader's
 //!   catalog reconcile;
 //! * [`Membership::user_events`]: user events fired with [`Membership::fire`], each delivered
-//!   once to every member.
+//!   once to every member;
+//! * [`Membership::coordinate`], [`Membership::stats`], [`Membership::keyring`]: Vivaldi
+//!   coordinates, `serf_lan`/`serf_wan` stats and keyring operations.
 //!
 //! Failed members are reconnected to every `reconnect_interval` and reaped after
 //! `reconnect_timeout` (72 h); left members stay listed for `tombstone_timeout` (24 h).
@@ -23,18 +25,22 @@
 //! nothing of the catalog. Consul packages: `agent/consul/server_serf.go`, `agent/metadata`.
 
 mod config;
+mod coordinate;
 mod error;
 mod event;
 mod key;
+mod keyring;
 mod member;
 mod membership;
 mod pool;
 mod tags;
 
 pub use config::{Encryption, GossipConfig, PoolKind, Timing};
+pub use coordinate::Coordinate;
 pub use error::Error;
 pub use event::{MemberEvent, MemberEventKind, UserEvent};
 pub use key::EncryptKey;
+pub use keyring::{KeyringOp, KeyringResponse};
 pub use member::{CONSUL_PROTOCOL, Member, MemberStatus, ProtocolVersions};
 pub use membership::Membership;
 pub use pool::SerfPool;

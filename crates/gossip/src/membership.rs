@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use bytes::Bytes;
 use tokio::sync::broadcast;
 
-use crate::{Error, Member, MemberEvent, UserEvent};
+use crate::{Coordinate, Error, KeyringOp, KeyringResponse, Member, MemberEvent, UserEvent};
 
 /// A gossip pool this agent is a member of (the LAN pool, or a server's WAN pool).
 ///
@@ -55,6 +55,21 @@ pub trait Membership: Send + Sync {
 
     /// User events from now on.
     fn user_events(&self) -> broadcast::Receiver<UserEvent>;
+
+    /// This member's Vivaldi network coordinate.
+    fn coordinate(&self) -> Option<Coordinate>;
+
+    /// The last coordinate heard from `node`, if any.
+    fn cached_coordinate(&self, node: &str) -> Option<Coordinate>;
+
+    /// Counters for `/v1/agent/self` `Stats.serf_lan` / `serf_wan` (every value a string):
+    /// `members`, `failed`, `left`, `health_score`, `member_time`, `event_time`,
+    /// `query_time`, `intent_queue`, `event_queue`, `query_queue`, `encrypted`,
+    /// `coordinate_resets`.
+    async fn stats(&self) -> BTreeMap<String, String>;
+
+    /// Runs a keyring operation on every member and gathers the answers.
+    async fn keyring(&self, op: KeyringOp) -> Result<KeyringResponse, Error>;
 
     /// Stops all gossip at once, without leaving: the others will see this member `failed`.
     /// Safe to call more than once.

@@ -19,7 +19,8 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use crate::{
-    Error, GossipConfig, Member, MemberEvent, MemberEventKind, Membership, PoolKind, UserEvent,
+    Coordinate, Error, GossipConfig, KeyringOp, KeyringResponse, Member, MemberEvent,
+    MemberEventKind, Membership, PoolKind, UserEvent,
 };
 
 type Transport = TokioNetTransport<NodeId, TokioSocketAddrResolver, TokioTcp>;
@@ -329,6 +330,69 @@ impl Membership for SerfPool {
 
     fn user_events(&self) -> broadcast::Receiver<UserEvent> {
         self.user_tx.subscribe()
+    }
+
+    fn coordinate(&self) -> Option<Coordinate> {
+        self.serf
+            .cooridate()
+            .ok()
+            .map(|c| Coordinate::from_serf(&c))
+    }
+
+    fn cached_coordinate(&self, node: &str) -> Option<Coordinate> {
+        let id = NodeId::new(node).ok()?;
+        let c = self.serf.cached_coordinate(&id).ok()??;
+        Some(Coordinate::from_serf(&c))
+    }
+
+    async fn stats(&self) -> BTreeMap<String, String> {
+        let s = self.serf.stats().await;
+        let mut m = BTreeMap::new();
+        let mut put = |k: &str, v: String| {
+            m.insert(k.to_string(), v);
+        };
+        put("members", s.get_members().to_string());
+        put("failed", s.get_failed().to_string());
+        put("left", s.get_left().to_string());
+        put("health_score", s.get_health_score().to_string());
+        put("member_time", s.get_member_time().to_string());
+        put("event_time", s.get_event_time().to_string());
+        put("query_time", s.get_query_time().to_string());
+        put("intent_queue", s.get_intent_queue().to_string());
+        put("event_queue", s.get_event_queue().to_string());
+        put("query_queue", s.get_query_queue().to_string());
+        put("encrypted", s.get_encrypted().to_string());
+        put(
+            "coordinate_resets",
+            s.get_coordinate_resets().unwrap_or(0).to_string(),
+        );
+        m
+    }
+
+    async fn keyring(&self, op: KeyringOp) -> Result<KeyringResponse, Error> {
+        let km = self.serf.key_manager();
+        let r = match op {
+            KeyringOp::List => km.list_keys().await,
+            KeyringOp::Install(k) => km.install_key(k.to_secret(), None).await,
+            KeyringOp::Use(k) => km.use_key(k.to_secret(), None).await,
+            KeyringOp::Remove(k) => km.remove_key(k.to_secret(), None).await,
+        }
+        .map_err(|e| Error::Keyring(e.to_string()))?;
+        let count = |h: &std::collections::HashMap<serf::types::SecretKey, usize>| {
+            h.iter().map(|(k, n)| (k.to_base64(), *n)).collect()
+        };
+        Ok(KeyringResponse {
+            keys: count(r.keys()),
+            primary_keys: count(r.primary_keys()),
+            num_nodes: r.num_nodes(),
+            num_resp: r.num_resp(),
+            num_err: r.num_err(),
+            messages: r
+                .messages()
+                .iter()
+                .map(|(id, msg)| (id.to_string(), msg.to_string()))
+                .collect(),
+        })
     }
 
     async fn shutdown(&self) -> Result<(), Error> {

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use praetor_gossip::{
-    AgentTags, Bootstrap, EncryptKey, Encryption, Error, GossipConfig, MemberEventKind,
+    AgentTags, Bootstrap, EncryptKey, Encryption, Error, GossipConfig, KeyringOp, MemberEventKind,
     MemberStatus, Membership, SerfPool, ServerMeta, Timing,
 };
 use tokio::sync::broadcast;
@@ -362,7 +362,10 @@ async fn restart_with_snapshot_rejoins_previous_members() {
     wait_status(&a, "b", MemberStatus::Alive).await;
     a.shutdown().await.expect("stop without leaving");
 
-    // Restarted on a new port and told to join nobody, a finds b again from its snapshot.
+    // Restarted on its address (as an agent restarts on its configured port; a new address
+    // under the same name would conflict with the old one until it is declared dead) and
+    // told to join nobody, a finds b again from its snapshot.
+    ac.bind = a.local_addr();
     let a2 = SerfPool::start(ac).await.expect("a restarts");
     wait_status(&a2, "b", MemberStatus::Alive).await;
     wait_status(&b, "a", MemberStatus::Alive).await;
@@ -384,4 +387,65 @@ async fn leave_alone_returns_quickly_in_a_wan_pool() {
     );
     assert_eq!(w.local_member().await.status, MemberStatus::Left);
     stop(&[&w]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keyring_rotation_reaches_every_member() {
+    let k1 = EncryptKey::from_bytes(vec![1u8; 32]).expect("key");
+    let k2 = EncryptKey::from_bytes(vec![2u8; 16]).expect("key");
+    let a = SerfPool::start(encrypted("a", &k1)).await.expect("a");
+    let b = SerfPool::start(encrypted("b", &k1)).await.expect("b");
+    b.join(&addr_of(&a)).await.expect("join");
+    wait_status(&a, "b", MemberStatus::Alive).await;
+
+    let listed = a.keyring(KeyringOp::List).await.expect("list");
+    assert_eq!(listed.keys, BTreeMap::from([(k1.to_base64(), 2)]));
+    assert_eq!(listed.primary_keys, BTreeMap::from([(k1.to_base64(), 2)]));
+    assert_eq!(
+        (listed.num_nodes, listed.num_resp, listed.num_err),
+        (2, 2, 0)
+    );
+
+    a.keyring(KeyringOp::Install(k2.clone()))
+        .await
+        .expect("install");
+    a.keyring(KeyringOp::Use(k2.clone())).await.expect("use");
+    a.keyring(KeyringOp::Remove(k1.clone()))
+        .await
+        .expect("remove");
+    let listed = b.keyring(KeyringOp::List).await.expect("list");
+    assert_eq!(listed.keys, BTreeMap::from([(k2.to_base64(), 2)]));
+    assert_eq!(listed.primary_keys, BTreeMap::from([(k2.to_base64(), 2)]));
+
+    // Only the new key gets in now.
+    let old = SerfPool::start(encrypted("old", &k1)).await.expect("old");
+    assert!(old.join(&addr_of(&a)).await.is_err());
+    let new = SerfPool::start(encrypted("new", &k2)).await.expect("new");
+    assert_eq!(new.join(&addr_of(&a)).await.expect("new key joins"), 1);
+    wait_until("3 members", || async { a.members().await.len() == 3 }).await;
+    let stats = a.stats().await;
+    assert_eq!(stats["encrypted"], "true");
+    assert_eq!(stats["members"], "3");
+    stop(&[&a, &b, &old, &new]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn coordinates_are_learned_from_probes() {
+    let (a, b, c) = cluster3().await;
+    assert_eq!(a.coordinate().expect("own coordinate").vec.len(), 8);
+    wait_until("a to learn b's coordinate", || async {
+        a.cached_coordinate("b").is_some()
+    })
+    .await;
+    let rtt = a
+        .coordinate()
+        .expect("own")
+        .distance_to(&a.cached_coordinate("b").expect("b"));
+    assert!(
+        rtt < Duration::from_secs(1),
+        "loopback rtt estimate {rtt:?}"
+    );
+    assert!(a.cached_coordinate("nobody").is_none());
+    assert_eq!(a.stats().await["encrypted"], "false");
+    stop(&[&a, &b, &c]).await;
 }
