@@ -134,35 +134,43 @@ impl SerfPool {
 
     /// Resolves one join address; a missing port is the pool's default.
     async fn resolve(&self, addr: &str) -> Result<Vec<SocketAddr>, String> {
-        let port = self.kind.default_port();
-        if let Ok(sa) = addr.parse::<SocketAddr>() {
-            return Ok(vec![sa]);
-        }
-        let trimmed = addr.trim_start_matches('[').trim_end_matches(']');
-        if let Ok(ip) = trimmed.parse::<IpAddr>() {
-            return Ok(vec![SocketAddr::new(ip, port)]);
-        }
-        let has_port = addr
-            .rsplit_once(':')
-            .is_some_and(|(host, p)| !host.contains(':') && p.parse::<u16>().is_ok());
-        let found = if has_port {
-            tokio::net::lookup_host(addr)
+        let found = match JoinTarget::parse(addr, self.kind.default_port()) {
+            JoinTarget::Addr(sa) => return Ok(vec![sa]),
+            JoinTarget::Host(host, port) => tokio::net::lookup_host((host.as_str(), port))
                 .await
-                .map(Iterator::collect::<Vec<_>>)
-        } else {
-            tokio::net::lookup_host((addr, port))
-                .await
-                .map(Iterator::collect::<Vec<_>>)
+                .map(Iterator::collect::<Vec<_>>),
         };
         match found {
-            Ok(v) => {
-                if v.is_empty() {
-                    Err(format!("Failed to resolve {addr}: no addresses"))
-                } else {
-                    Ok(v)
-                }
-            }
+            Ok(v) if !v.is_empty() => Ok(v),
+            Ok(_) => Err(format!("Failed to resolve {addr}: no addresses")),
             Err(e) => Err(format!("Failed to resolve {addr}: {e}")),
+        }
+    }
+}
+
+/// A join address as given by the user: an IP (with or without port) or a host name.
+#[derive(Debug, PartialEq, Eq)]
+enum JoinTarget {
+    Addr(SocketAddr),
+    Host(String, u16),
+}
+
+impl JoinTarget {
+    /// `1.2.3.4`, `1.2.3.4:8301`, `::1`, `[::1]`, `[::1]:8301`, `host`, `host:8301`.
+    fn parse(addr: &str, default_port: u16) -> Self {
+        if let Ok(sa) = addr.parse::<SocketAddr>() {
+            return Self::Addr(sa);
+        }
+        let bare = addr.trim_start_matches('[').trim_end_matches(']');
+        if let Ok(ip) = bare.parse::<IpAddr>() {
+            return Self::Addr(SocketAddr::new(ip, default_port));
+        }
+        match addr.rsplit_once(':') {
+            Some((host, port)) if !host.contains(':') => match port.parse::<u16>() {
+                Ok(p) => Self::Host(host.to_string(), p),
+                Err(_) => Self::Host(addr.to_string(), default_port),
+            },
+            _ => Self::Host(addr.to_string(), default_port),
         }
     }
 }
@@ -404,5 +412,29 @@ impl Membership for SerfPool {
         }
         info!(node = %self.name, "gossip pool stopped");
         r.map_err(|e| Error::Start(e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::JoinTarget;
+
+    #[test]
+    fn join_addresses_get_the_pool_port_when_they_have_none() {
+        let t = |a: &str| JoinTarget::parse(a, 8302);
+        let addr = |s: &str| JoinTarget::Addr(s.parse().expect("socket addr"));
+        assert_eq!(t("10.0.0.1"), addr("10.0.0.1:8302"));
+        assert_eq!(t("10.0.0.1:9000"), addr("10.0.0.1:9000"));
+        assert_eq!(t("::1"), addr("[::1]:8302"));
+        assert_eq!(t("[::1]"), addr("[::1]:8302"));
+        assert_eq!(t("[::1]:9000"), addr("[::1]:9000"));
+        assert_eq!(
+            t("consul.example"),
+            JoinTarget::Host("consul.example".into(), 8302)
+        );
+        assert_eq!(
+            t("consul.example:9000"),
+            JoinTarget::Host("consul.example".into(), 9000)
+        );
     }
 }
