@@ -39,7 +39,7 @@ pub enum Error {
     /// A keyring operation failed to run.
     #[error("{0}")]
     Keyring(String),
-    /// The pool has been shut down.
-    #[error("gossip pool is shut down")]
-    Shutdown,
+    /// Stopping the pool failed.
+    #[error("failed to stop gossip pool: {0}")]
+    Stop(String),
 }

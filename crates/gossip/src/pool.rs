@@ -411,7 +411,7 @@ impl Membership for SerfPool {
             let _ = p.await;
         }
         info!(node = %self.name, "gossip pool stopped");
-        r.map_err(|e| Error::Start(e.to_string()))
+        r.map_err(|e| Error::Stop(e.to_string()))
     }
 }
 
