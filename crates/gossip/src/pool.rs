@@ -33,8 +33,9 @@ const EVENT_CAPACITY: usize = 1024;
 
 /// A running gossip pool (Consul's `serf_lan` or `serf_wan`).
 ///
-/// Start it with [`SerfPool::start`]; use it through [`Membership`]. Dropping it without
-/// [`Membership::shutdown`] leaves serf's tasks running until the runtime stops.
+/// Start it with [`SerfPool::start`]; use it through [`Membership`]. Stop it with
+/// [`Membership::shutdown`] (after [`Membership::leave`] for a graceful exit); dropping it
+/// without doing so still stops serf, in a task of its own.
 pub struct SerfPool {
     serf: Serf,
     kind: PoolKind,
@@ -171,6 +172,23 @@ impl JoinTarget {
                 Err(_) => Self::Host(addr.to_string(), default_port),
             },
             _ => Self::Host(addr.to_string(), default_port),
+        }
+    }
+}
+
+impl Drop for SerfPool {
+    fn drop(&mut self) {
+        self.stop.cancel();
+        // A safety net for error paths: serf's tasks hold its sockets until it is shut
+        // down, and shutting down is async. Nothing waits for this task; a pool that was
+        // shut down already makes it a no-op.
+        if !matches!(self.serf.state(), serf::SerfState::Shutdown)
+            && let Ok(rt) = tokio::runtime::Handle::try_current()
+        {
+            let serf = self.serf.clone();
+            rt.spawn(async move {
+                let _ = serf.shutdown().await;
+            });
         }
     }
 }

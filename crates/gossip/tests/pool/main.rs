@@ -449,3 +449,17 @@ async fn coordinates_are_learned_from_probes() {
     assert_eq!(a.stats().await["encrypted"], "false");
     stop(&[&a, &b, &c]).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_a_pool_stops_it_and_frees_its_port() {
+    let (a, b) = (start("a").await, start("b").await);
+    b.join(&addr_of(&a)).await.expect("join");
+    let b_addr = b.local_addr();
+    drop(b);
+    wait_status(&a, "b", MemberStatus::Failed).await;
+    wait_until("b's port to be free", || async {
+        std::net::TcpListener::bind(b_addr).is_ok() && std::net::UdpSocket::bind(b_addr).is_ok()
+    })
+    .await;
+    stop(&[&a]).await;
+}
