@@ -80,6 +80,8 @@ mod member;
 mod membership;
 mod pool;
 mod tags;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
 pub use config::{Encryption, GossipConfig, PoolKind, Timing};
 pub use coordinate::Coordinate;
