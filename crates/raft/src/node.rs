@@ -75,8 +75,7 @@ impl std::fmt::Debug for RaftNode {
 }
 
 impl RaftNode {
-    /// Starts a server with no peers reachable yet (single server, or until the RPC
-    /// transport exists).
+    /// Starts a server with no peers reachable (a single server, `-dev`).
     pub async fn start(cfg: RaftConfig, store: Store) -> Result<RaftNode, RaftError> {
         RaftNode::start_with_transport(cfg, store, Arc::new(NoTransport)).await
     }

@@ -345,3 +345,80 @@ fn expect_checks(resp: Response) -> Result<Answer<Vec<HealthCheck>>, ServerError
         _ => Err(ServerError::UnexpectedResponse("health checks")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use praetor_state::ApplyError;
+
+    use super::*;
+
+    fn read(consistency: Consistency) -> Request {
+        Request::CatalogNodes {
+            opts: QueryOptions {
+                consistency,
+                ..QueryOptions::default()
+            },
+        }
+    }
+
+    #[test]
+    fn writes_and_non_stale_reads_need_the_leader() {
+        assert!(needs_leader(&Request::KvApply(KvRequest::set("k", "v"))));
+        assert!(needs_leader(&read(Consistency::Default)));
+        assert!(needs_leader(&read(Consistency::Consistent)));
+        assert!(!needs_leader(&read(Consistency::Stale)));
+        assert!(!needs_leader(&Request::StatusLeader));
+    }
+
+    #[test]
+    fn writes_are_retried_only_when_certainly_not_applied() {
+        let unavailable = || {
+            ServerError::Rpc(RpcError::Unavailable {
+                addr: "127.0.0.1:1".into(),
+                message: "connection refused".into(),
+            })
+        };
+        let timeout = || {
+            ServerError::Rpc(RpcError::Timeout {
+                addr: "127.0.0.1:1".into(),
+                timeout: std::time::Duration::from_secs(1),
+            })
+        };
+        for is_write in [true, false] {
+            assert!(retryable(&ServerError::NoLeader, is_write));
+            let not_leader = ServerError::NotLeader {
+                leader_addr: String::new(),
+            };
+            assert!(retryable(&not_leader, is_write));
+            assert!(!retryable(&timeout(), is_write));
+            assert!(!retryable(
+                &ServerError::Apply(ApplyError::MissingKey),
+                is_write
+            ));
+        }
+        assert!(!retryable(&unavailable(), true));
+        assert!(retryable(&unavailable(), false));
+    }
+
+    #[test]
+    fn the_leaders_errors_come_back_as_they_were() {
+        let cases = [
+            ServerError::NoLeader,
+            ServerError::NotLeader {
+                leader_addr: "a:1".into(),
+            },
+            ServerError::Apply(ApplyError::InvalidSession("s".into())),
+        ];
+        for e in cases {
+            let text = e.to_string();
+            let back = ServerError::from(RpcError::Remote(RemoteError::from(e)));
+            assert_eq!(back.to_string(), text);
+        }
+        let back = ServerError::from(RpcError::Remote(RemoteError::from(
+            ServerError::UnexpectedResponse("kv write"),
+        )));
+        assert!(
+            matches!(back, ServerError::Remote(ref m) if m == "unexpected response to kv write")
+        );
+    }
+}
