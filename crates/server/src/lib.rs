@@ -204,6 +204,12 @@ impl Server {
         }
     }
 
+    /// The Raft node under this server, for diagnostics and tests.
+    #[doc(hidden)]
+    pub fn raft_node(&self) -> &RaftNode {
+        &self.raft
+    }
+
     /// This server's Raft node id.
     pub fn node_id(&self) -> u64 {
         self.raft.config().node_id
