@@ -46,7 +46,17 @@ pub enum RpcError {
         /// The deadline that passed.
         timeout: Duration,
     },
-    /// The server could not be reached or the connection broke.
+    /// No connection could be made: the request was certainly not delivered, so even a
+    /// write may be retried.
+    #[error("rpc to {addr} failed: {message}")]
+    ConnectFailed {
+        /// The server address.
+        addr: String,
+        /// What the connect said.
+        message: String,
+    },
+    /// The server could not be reached or the connection broke; the request may or may
+    /// not have been delivered.
     #[error("rpc to {addr} failed: {message}")]
     Unavailable {
         /// The server address.
@@ -91,6 +101,10 @@ impl RpcError {
                 addr,
                 message: status.message().to_owned(),
             },
+            _ if connect_refused(status) => RpcError::ConnectFailed {
+                addr,
+                message: transport_message(status),
+            },
             _ => RpcError::Unavailable {
                 addr,
                 message: transport_message(status),
@@ -103,7 +117,9 @@ impl RpcError {
     pub(crate) fn into_io(self) -> io::Error {
         let kind = match &self {
             RpcError::Timeout { .. } => io::ErrorKind::TimedOut,
-            RpcError::Unavailable { .. } => io::ErrorKind::ConnectionRefused,
+            RpcError::Unavailable { .. } | RpcError::ConnectFailed { .. } => {
+                io::ErrorKind::ConnectionRefused
+            }
             RpcError::InvalidAddress { .. } => io::ErrorKind::InvalidInput,
             _ => io::ErrorKind::Other,
         };
@@ -121,4 +137,18 @@ fn transport_message(status: &tonic::Status) -> String {
         source = s.source();
     }
     message
+}
+
+/// Whether the call failed because the TCP connect was refused (nothing was sent).
+fn connect_refused(status: &tonic::Status) -> bool {
+    let mut source = std::error::Error::source(status);
+    while let Some(s) = source {
+        if s.downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::ConnectionRefused)
+        {
+            return true;
+        }
+        source = s.source();
+    }
+    false
 }

@@ -320,12 +320,14 @@ fn needs_leader(req: &Request) -> bool {
 }
 
 /// Whether trying again (at the then-current leader) is safe and may help. A write is
-/// retried only when it certainly was not applied: no leader, or the server asked did
-/// not lead (it refused before proposing). A read is also retried when the connection
-/// failed; a timeout is never retried.
+/// retried only when it certainly was not applied: no leader, the server asked did not
+/// lead (it refused before proposing), or no connection could be made. A read is also
+/// retried when the connection broke; a timeout is never retried.
 fn retryable(e: &ServerError, is_write: bool) -> bool {
     match e {
-        ServerError::NoLeader | ServerError::NotLeader { .. } => true,
+        ServerError::NoLeader
+        | ServerError::NotLeader { .. }
+        | ServerError::Rpc(RpcError::ConnectFailed { .. }) => true,
         ServerError::Rpc(RpcError::Unavailable { .. })
         | ServerError::Rpc(RpcError::Remote(RemoteError::ShuttingDown)) => !is_write,
         _ => false,
@@ -398,6 +400,11 @@ mod tests {
         }
         assert!(!retryable(&unavailable(), true));
         assert!(retryable(&unavailable(), false));
+        let refused = ServerError::Rpc(RpcError::ConnectFailed {
+            addr: "127.0.0.1:1".into(),
+            message: "connection refused".into(),
+        });
+        assert!(retryable(&refused, true));
     }
 
     #[test]

@@ -216,7 +216,7 @@ async fn a_dead_address_fails_fast_with_a_clear_error() {
         "{:?}",
         started.elapsed()
     );
-    assert!(matches!(err, RpcError::Unavailable { .. }), "{err:?}");
+    assert!(matches!(err, RpcError::ConnectFailed { .. }), "{err:?}");
     let text = err.to_string();
     assert!(text.contains(&dead), "{text}");
     assert!(text.to_lowercase().contains("refused"), "{text}");

@@ -194,6 +194,16 @@ async fn stopping_the_leader_elects_another_and_writes_continue() {
     let stopped = tokio::time::Instant::now();
     old.stop().await;
 
+    // A write made at once, before the survivors noticed: held (rpc_hold_timeout) while
+    // the followers elect, then applied by the new leader.
+    assert!(
+        nodes[0]
+            .server
+            .kv_apply(KvRequest::set("during", "failover"))
+            .await
+            .unwrap()
+    );
+
     let status = nodes[0]
         .wait_status("a new leader", |s| s.leader_id.is_some_and(|l| l != old_id))
         .await;
@@ -226,6 +236,7 @@ async fn stopping_the_leader_elects_another_and_writes_continue() {
             );
         }
         wait_replicated(n, "after/1", b"w").await;
+        wait_replicated(n, "during", b"failover").await;
     }
     for n in nodes {
         n.stop().await;
