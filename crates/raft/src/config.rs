@@ -17,6 +17,8 @@ pub const DEFAULT_ELECTION_TIMEOUT: Duration = Duration::from_millis(1000);
 /// Most entries kept in the log behind the newest snapshot, so slightly lagging followers
 /// catch up from the log instead of a full snapshot.
 const MAX_LOG_KEPT_BEHIND_SNAPSHOT: u64 = 2048;
+/// The longest sending and installing one snapshot on a follower may take.
+const INSTALL_SNAPSHOT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// How this server takes part in Raft.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,6 +72,9 @@ impl RaftConfig {
             replication_lag_threshold: self.snapshot_threshold.max(1).saturating_mul(2),
             // Pre-Vote: a flapping or partitioned server cannot depose a healthy leader.
             enable_pre_vote: Some(true),
+            // A whole snapshot travels in one install call (streamed in chunks by the
+            // transport); openraft's 200 ms default is too short for a large one.
+            install_snapshot_timeout: millis(INSTALL_SNAPSHOT_TIMEOUT),
             ..Default::default()
         };
         let cfg = cfg

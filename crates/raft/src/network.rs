@@ -1,9 +1,10 @@
 //! Raft traffic between servers, behind a byte-level seam.
 //!
 //! openraft's RPCs are encoded here (msgpack) and carried by a [`RaftTransport`], which
-//! sees only node ids, addresses and opaque bytes: tonic in production (a later change),
-//! an in-process router in tests ([`crate::InProcessNetwork`]), or [`NoTransport`] for a
-//! lone server. The receiving side hands the bytes to [`crate::RaftNode::handle_rpc`].
+//! sees only node ids, addresses and opaque bytes: tonic in production
+//! (`praetor_rpc::RpcTransport`, which streams large requests such as snapshot installs in
+//! chunks), an in-process router in tests ([`crate::InProcessNetwork`]), or [`NoTransport`]
+//! for a lone server. The receiving side hands the bytes to [`crate::RaftNode::handle_rpc`].
 
 use std::fmt;
 use std::io;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use openraft::async_runtime::WatchReceiver;
 use openraft::errors::{ClientWriteError, ForwardToLeader, LinearizableReadError};
-use openraft::{BasicNode, ReadPolicy};
+use openraft::{BasicNode, ChangeMembers, ReadPolicy};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -75,8 +75,7 @@ impl std::fmt::Debug for RaftNode {
 }
 
 impl RaftNode {
-    /// Starts a server with no peers reachable yet (single server, or until the RPC
-    /// transport exists).
+    /// Starts a server with no peers reachable (a single server, `-dev`).
     pub async fn start(cfg: RaftConfig, store: Store) -> Result<RaftNode, RaftError> {
         RaftNode::start_with_transport(cfg, store, Arc::new(NoTransport)).await
     }
@@ -300,24 +299,82 @@ impl RaftNode {
         network::encode(&reply).map_err(RaftError::InvalidRpc)
     }
 
-    /// Adds `node_id` at `addr` as a voter: first as a learner that catches up, then
-    /// promoted. Leader only.
+    /// Adds `node_id` at `addr` as a voter: first as a learner, which the leader brings up
+    /// to date (waiting for it), then promoted. Leader only. Idempotent: a voter already
+    /// at `addr` is left alone; a known node at another address is moved there first.
+    ///
+    /// Waits without bound while the learner catches up; callers put a deadline on it (a
+    /// learner that never catches up stays a learner, which costs the quorum nothing).
     pub async fn add_voter(&self, node_id: u64, addr: &str) -> Result<(), RaftError> {
         let raft = &self.inner.raft;
-        raft.add_learner(node_id, BasicNode::new(addr), true)
+        let known = {
+            let m = raft.metrics().borrow_watched().clone();
+            let membership = m.membership_config.membership();
+            let is_voter = membership.voter_ids().any(|id| id == node_id);
+            membership
+                .get_node(&node_id)
+                .map(|n| (n.addr.clone(), is_voter))
+        };
+        match known {
+            Some((known_addr, true)) if known_addr == addr => return Ok(()),
+            Some((known_addr, _)) if known_addr != addr => {
+                let moved = BTreeMap::from([(node_id, BasicNode::new(addr))]);
+                raft.change_membership(ChangeMembers::SetNodes(moved), true)
+                    .await
+                    .map_err(|e| map_write_error(&e))?;
+            }
+            _ => {}
+        }
+        let added = raft
+            .add_learner(node_id, BasicNode::new(addr), false)
             .await
             .map_err(|e| map_write_error(&e))?;
-        let voters: std::collections::BTreeSet<u64> = self
-            .status()
-            .voters
-            .into_iter()
-            .map(|(id, _)| id)
-            .chain([node_id])
-            .collect();
-        raft.change_membership(voters, false)
-            .await
-            .map_err(|e| map_write_error(&e))?;
+        // openraft's own "caught up" (blocking add_learner) allows a lag of
+        // `replication_lag_threshold` entries, which a young cluster's whole log is within:
+        // an unreachable server would be promoted at once. Promote only once the learner
+        // holds the entry that added it, i.e. everything before too.
+        self.wait_for_match(node_id, added.log_id.index).await?;
+        // Add to the voters of the current config (not a set computed from possibly stale
+        // metrics), so concurrent joins cannot undo each other.
+        raft.change_membership(
+            ChangeMembers::AddVoterIds(std::collections::BTreeSet::from([node_id])),
+            false,
+        )
+        .await
+        .map_err(|e| map_write_error(&e))?;
         Ok(())
+    }
+
+    /// Waits until this leader has replicated up to `index` to `node_id`.
+    async fn wait_for_match(&self, node_id: u64, index: u64) -> Result<(), RaftError> {
+        let mut metrics = self.inner.raft.metrics();
+        loop {
+            {
+                let m = metrics.borrow_and_update();
+                let Some(replication) = m.replication.as_ref() else {
+                    return Err(match (m.current_leader, &m.membership_config) {
+                        (Some(leader), membership) => RaftError::NotLeader {
+                            leader_id: leader,
+                            leader_addr: membership
+                                .membership()
+                                .get_node(&leader)
+                                .map(|n| n.addr.clone())
+                                .unwrap_or_default(),
+                        },
+                        (None, _) => RaftError::NoLeader,
+                    });
+                };
+                let matched = replication
+                    .get(&node_id)
+                    .and_then(|l| l.as_ref().map(|l| l.index));
+                if matched.is_some_and(|m| m >= index) {
+                    return Ok(());
+                }
+            }
+            if metrics.changed().await.is_err() {
+                return Err(RaftError::ShuttingDown);
+            }
+        }
     }
 
     /// Stops Raft: no new proposals, in-flight ones get a short grace period, the log is

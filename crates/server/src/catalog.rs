@@ -20,14 +20,20 @@ pub type Answer<T> = (QueryMeta, T);
 impl Server {
     /// Registers a node and optionally a service and checks, all or nothing. Validation
     /// failures come back as [`ServerError::Apply`] with Consul's texts.
-    pub async fn catalog_register(&self, req: RegisterRequest) -> Result<bool, ServerError> {
+    pub(crate) async fn local_catalog_register(
+        &self,
+        req: RegisterRequest,
+    ) -> Result<bool, ServerError> {
         let cmd = Command::CatalogRegister(Box::new(req));
         expect_bool(self.raft.propose(cmd).await?.response?, "catalog register")
     }
 
     /// Removes a check, a service with its checks, or a node with everything on it;
     /// removing what is not there succeeds (idempotent, as in Consul).
-    pub async fn catalog_deregister(&self, req: DeregisterRequest) -> Result<bool, ServerError> {
+    pub(crate) async fn local_catalog_deregister(
+        &self,
+        req: DeregisterRequest,
+    ) -> Result<bool, ServerError> {
         let cmd = Command::CatalogDeregister(req);
         expect_bool(
             self.raft.propose(cmd).await?.response?,
@@ -36,7 +42,7 @@ impl Server {
     }
 
     /// Every node, sorted by name (`/catalog/nodes`).
-    pub async fn catalog_nodes(
+    pub(crate) async fn local_catalog_nodes(
         &self,
         opts: QueryOptions,
     ) -> Result<Answer<Vec<Node>>, ServerError> {
@@ -48,7 +54,7 @@ impl Server {
     }
 
     /// Service names with the sorted union of their tags (`/catalog/services`).
-    pub async fn catalog_services(
+    pub(crate) async fn local_catalog_services(
         &self,
         opts: QueryOptions,
     ) -> Result<Answer<BTreeMap<String, Vec<String>>>, ServerError> {
@@ -61,7 +67,7 @@ impl Server {
 
     /// Catalog rows of service `name` whose instances carry every tag of `tags`
     /// (case-insensitively; none given: all instances) (`/catalog/service/<name>`).
-    pub async fn catalog_service(
+    pub(crate) async fn local_catalog_service(
         &self,
         name: &str,
         tags: &[String],
@@ -82,7 +88,7 @@ impl Server {
 
     /// The node `name` with its services by ID, `None` for an unknown node
     /// (`/catalog/node/<name>` and `/catalog/node-services/<name>`).
-    pub async fn catalog_node(
+    pub(crate) async fn local_catalog_node(
         &self,
         name: &str,
         opts: QueryOptions,
@@ -96,7 +102,7 @@ impl Server {
     }
 
     /// Every check on node `name`, `[]` for an unknown node (`/health/node/<name>`).
-    pub async fn health_node(
+    pub(crate) async fn local_health_node(
         &self,
         name: &str,
         opts: QueryOptions,
@@ -109,7 +115,7 @@ impl Server {
     }
 
     /// The checks of every instance of service `service` (`/health/checks/<service>`).
-    pub async fn health_checks(
+    pub(crate) async fn local_health_checks(
         &self,
         service: &str,
         opts: QueryOptions,
@@ -124,7 +130,7 @@ impl Server {
     /// Instances of `name` carrying every tag of `tags`, with their node and the checks
     /// bearing on them; with `passing`, only instances whose every check passes
     /// (`/health/service/<name>`).
-    pub async fn health_service(
+    pub(crate) async fn local_health_service(
         &self,
         name: &str,
         tags: &[String],
@@ -147,7 +153,7 @@ impl Server {
     /// Checks in `state` (`any`, `passing`, `warning`, `critical`)
     /// (`/health/state/<state>`). Any other word matches no check, as in Consul: `[]`
     /// at the checks table's index, still blocking like any other read.
-    pub async fn health_state(
+    pub(crate) async fn local_health_state(
         &self,
         state: &str,
         opts: QueryOptions,

@@ -7,7 +7,7 @@ use crate::{Server, ServerError};
 
 impl Server {
     /// Applies a KV write through Raft: `Ok(false)` when its condition did not hold.
-    pub async fn kv_apply(&self, req: KvRequest) -> Result<bool, ServerError> {
+    pub(crate) async fn local_kv_apply(&self, req: KvRequest) -> Result<bool, ServerError> {
         let applied = self.raft.propose(Command::Kv(req)).await?;
         match applied.response? {
             CommandResponse::Bool(ok) => Ok(ok),
@@ -18,7 +18,7 @@ impl Server {
     /// A KV read. The index is, as in Consul: the entry's `ModifyIndex` for a present
     /// key; for a missing key the KV table index; for a listing the highest
     /// `ModifyIndex` or tombstone under the prefix, else the table index.
-    pub async fn kv_read(
+    pub(crate) async fn local_kv_read(
         &self,
         query: KvQuery,
         opts: QueryOptions,

@@ -4,12 +4,33 @@
 //! state store on every server; reads honour the consistency mode and block as Consul's
 //! blocking queries do. Must not serve HTTP or DNS: the agent wraps a [`Server`] in its
 //! `Backend`.
+//!
+//! # Clustering
+//!
+//! A server in a cluster is started with [`Server::start_with_rpc`]: its Raft traffic and
+//! its forwarding to the leader go through a `praetor_rpc::RpcClient`, and it answers
+//! other servers by serving itself (it implements `praetor_rpc::Handler`):
+//!
+//! ```ignore
+//! let listener = tokio::net::TcpListener::bind(server_rpc_addr).await?;
+//! let rpc = praetor_rpc::RpcClient::new(praetor_rpc::ClientConfig::default());
+//! let server = Server::start_with_rpc(cfg, rpc).await?;
+//! let serving = tokio::spawn(praetor_rpc::serve(listener, Arc::new(server.clone()), stop.clone()));
+//! // on the leader, once gossip sees a new server:
+//! server.add_server(node_id, &its_rpc_addr, join_timeout).await?;
+//! // stop: cancel `stop`, await `serving`, then `server.shutdown()`.
+//! ```
+//!
+//! Followers forward writes and default/consistent reads to the leader (see `forward`);
+//! `?stale` reads are answered from the local replica.
 
 mod blocking;
 mod catalog;
 mod error;
+mod forward;
 mod kv;
 mod leader;
+mod rpc;
 mod tombstone;
 
 use std::sync::{Arc, Mutex};
@@ -21,7 +42,8 @@ pub use leader::{
     CONSUL_SERVICE_ID, DEFAULT_RECONCILE_INTERVAL, Member, SERF_CHECK_ALIVE_OUTPUT, SERF_CHECK_ID,
     SERF_CHECK_NAME,
 };
-use praetor_raft::{RaftConfig, RaftNode, RaftStatus};
+use praetor_raft::{NoTransport, RaftConfig, RaftError, RaftNode, RaftStatus, RaftTransport};
+use praetor_rpc::RpcClient;
 use praetor_state::Store;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -44,7 +66,14 @@ pub struct ServerConfig {
     pub member: Option<Member>,
     /// How often the leader reconciles members into the catalog besides on election.
     pub reconcile_interval: Duration,
+    /// How long a request that needs the leader waits for one to be elected (or for
+    /// leadership to settle) before failing with `No cluster leader` (Consul's
+    /// `rpc_hold_timeout`).
+    pub rpc_hold_timeout: Duration,
 }
+
+/// Consul's `rpc_hold_timeout` default.
+pub const DEFAULT_RPC_HOLD_TIMEOUT: Duration = Duration::from_secs(7);
 
 impl ServerConfig {
     /// Consul's query-time defaults around the given Raft configuration.
@@ -56,6 +85,7 @@ impl ServerConfig {
             tombstone_ttl: DEFAULT_TOMBSTONE_TTL,
             member: None,
             reconcile_interval: DEFAULT_RECONCILE_INTERVAL,
+            rpc_hold_timeout: DEFAULT_RPC_HOLD_TIMEOUT,
         }
     }
 }
@@ -67,6 +97,10 @@ pub struct Server {
     raft: RaftNode,
     default_query_time: Duration,
     max_query_time: Duration,
+    /// Connections to the other servers, for forwarding to the leader (`None`: a lone
+    /// server, which never forwards).
+    rpc: Option<RpcClient>,
+    rpc_hold_timeout: Duration,
     /// Stops the leader-duty tasks.
     stop: CancellationToken,
     /// Leader-duty tasks (tombstone reaper, member reconcile), awaited on shutdown.
@@ -74,15 +108,33 @@ pub struct Server {
 }
 
 impl Server {
-    /// Opens the Raft log (recovering state from snapshot and log) and starts Raft.
+    /// Opens the Raft log (recovering state from snapshot and log) and starts Raft, with
+    /// no other servers reachable (`-dev`, or a lone `-bootstrap` server).
     pub async fn start(cfg: ServerConfig) -> Result<Self, ServerError> {
+        Self::start_inner(cfg, Arc::new(NoTransport), None).await
+    }
+
+    /// Like [`Server::start`], for a server in a cluster: Raft traffic and forwarding to
+    /// the leader go through `rpc`. Serve the other servers' RPCs with
+    /// `praetor_rpc::serve(listener, Arc::new(server.clone()), stop)`.
+    pub async fn start_with_rpc(cfg: ServerConfig, rpc: RpcClient) -> Result<Self, ServerError> {
+        Self::start_inner(cfg, rpc.raft_transport(), Some(rpc)).await
+    }
+
+    async fn start_inner(
+        cfg: ServerConfig,
+        transport: Arc<dyn RaftTransport>,
+        rpc: Option<RpcClient>,
+    ) -> Result<Self, ServerError> {
         let store = Store::new();
-        let raft = RaftNode::start(cfg.raft, store.clone()).await?;
+        let raft = RaftNode::start_with_transport(cfg.raft, store.clone(), transport).await?;
         let server = Self {
             store,
             raft,
             default_query_time: cfg.default_query_time,
             max_query_time: cfg.max_query_time,
+            rpc,
+            rpc_hold_timeout: cfg.rpc_hold_timeout,
             stop: CancellationToken::new(),
             tasks: Arc::default(),
         };
@@ -130,6 +182,37 @@ impl Server {
             .into_iter()
             .map(|(_, addr)| addr)
             .collect()
+    }
+
+    /// Adds server `node_id`, reachable at `rpc_addr`, to the Raft cluster: as a learner
+    /// first, promoted to voter once it has caught up (a snapshot if it is far behind).
+    /// Leader only ([`ServerError::NotLeader`] elsewhere); adding a voter again is a
+    /// no-op. Gives up after `timeout`, leaving a learner that never caught up a learner.
+    pub async fn add_server(
+        &self,
+        node_id: u64,
+        rpc_addr: &str,
+        timeout: Duration,
+    ) -> Result<(), ServerError> {
+        info!(node_id, addr = rpc_addr, "adding raft server");
+        match tokio::time::timeout(timeout, self.raft.add_voter(node_id, rpc_addr)).await {
+            Ok(result) => Ok(result?),
+            Err(_) => Err(ServerError::Raft(RaftError::Timeout(
+                timeout,
+                "the new server to catch up",
+            ))),
+        }
+    }
+
+    /// The Raft node under this server, for diagnostics and tests.
+    #[doc(hidden)]
+    pub fn raft_node(&self) -> &RaftNode {
+        &self.raft
+    }
+
+    /// This server's Raft node id.
+    pub fn node_id(&self) -> u64 {
+        self.raft.config().node_id
     }
 
     /// The state store (read-only use: views and watches).
