@@ -8,6 +8,7 @@
 pub mod catalog;
 pub mod duration;
 pub mod kv;
+pub mod operator;
 pub mod query;
 
 pub use catalog::{
@@ -15,6 +16,7 @@ pub use catalog::{
     NodeService, NodeServices, RegisterRequest, ServiceAddress, ServiceNode, Weights,
 };
 pub use kv::{KvEntry, KvOp, KvRequest};
+pub use operator::{RaftConfiguration, RaftPeer, RaftServer};
 pub use query::{Consistency, KvQuery, KvResult, QueryMeta, QueryOptions};
 
 /// Consul API version this build is compatible with (`/v1/agent/self` `Config.Version`).
