@@ -22,6 +22,12 @@ pub enum BackendError {
     /// The agent is shutting down.
     #[error("agent is shutting down")]
     ShuttingDown,
+    /// The request is malformed or invalid: a 400 with this text.
+    #[error("{0}")]
+    BadRequest(String),
+    /// The named object does not exist: a 404 with this text.
+    #[error("{0}")]
+    NotFound(String),
     /// Anything else: an internal failure, reported as a 500 with its text.
     #[error("{0}")]
     Internal(String),

@@ -5,6 +5,7 @@
 
 pub mod backend;
 pub mod config;
+pub mod definition;
 mod local;
 
 pub use backend::{AgentSelf, Backend, BackendError};

@@ -158,6 +158,8 @@ impl HttpError {
             | Self::BodyRead(_)
             | Self::UnprintablePath
             | Self::MalformedPath => StatusCode::BAD_REQUEST,
+            Self::Backend(BackendError::BadRequest(_)) => StatusCode::BAD_REQUEST,
+            Self::Backend(BackendError::NotFound(_)) => StatusCode::NOT_FOUND,
             Self::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::UnknownPath { .. } => StatusCode::NOT_FOUND,
