@@ -7,7 +7,10 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::Parser;
 use praetor_agent::config::{AgentArgs, RuntimeConfig};
-use praetor_agent::{AgentSelf, Backend, LocalBackend};
+use praetor_agent::{
+    AgentSelf, AntiEntropy, AntiEntropyConfig, Backend, LocalAgent, LocalAgentConfig, LocalBackend,
+    ServerCatalog,
+};
 use praetor_http::HttpConfig;
 use praetor_raft::RaftConfig;
 use praetor_server::{Server, ServerConfig};
@@ -74,9 +77,9 @@ pub async fn agent(argv: Vec<String>) -> i32 {
 /// The running agent's components.
 struct Agent {
     cfg: Arc<RuntimeConfig>,
-    /// The command line, re-read with the config files on reload.
-    args: AgentArgs,
     server: Server,
+    /// The agent's own services and checks.
+    local: LocalAgent,
     shutdown: CancellationToken,
     tasks: JoinSet<()>,
 }
@@ -116,8 +119,28 @@ impl Agent {
             shutdown.clone(),
         ));
 
+        // Local services and checks: persisted API registrations, then the config
+        // files' (a bad one fails the start), then anti-entropy to the catalog.
+        let (local, local_task) =
+            LocalAgent::new(LocalAgentConfig::from_runtime(&cfg), shutdown.clone());
+        tasks.spawn(local_task.run());
+        local.restore();
+        local
+            .load_config(&cfg)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let reload_args = args.clone();
+        local.set_config_loader(Box::new(move || {
+            praetor_agent::config::load(&reload_args).map_err(|e| e.to_string())
+        }));
+        let anti_entropy = AntiEntropy::new(
+            local.clone(),
+            Arc::new(ServerCatalog(server.clone())),
+            AntiEntropyConfig::default(),
+        );
+        tasks.spawn(anti_entropy.run(shutdown.clone()));
+
         let backend: Arc<dyn Backend> =
-            Arc::new(LocalBackend::new(server.clone(), agent_self(&cfg)));
+            Arc::new(LocalBackend::new(server.clone(), agent_self(&cfg)).with_agent(local.clone()));
         for listener in listeners {
             info!(address = %listener.local_addr()?, network = "tcp", "Started HTTP server");
             let (backend, http_cfg, stop) = (backend.clone(), http_config(&cfg), shutdown.clone());
@@ -136,8 +159,8 @@ impl Agent {
         info!("Consul agent running!");
         Ok(Self {
             cfg,
-            args,
             server,
+            local,
             shutdown,
             tasks,
         })
@@ -167,12 +190,10 @@ impl Agent {
                 }
                 _ = hup.recv() => {
                     info!("Caught signal: hangup");
-                    info!("Reloading configuration...");
-                    // Nothing reloadable (services, checks) exists yet; a bad file is
-                    // still reported, and the running configuration stays.
-                    if let Err(e) = praetor_agent::config::load(&self.args) {
-                        error!("Reload config failed: {e}");
-                    }
+                    // Reading config files blocks; a failure is logged by `reload` and
+                    // the running configuration stays.
+                    let local = self.local.clone();
+                    let _ = tokio::task::spawn_blocking(move || local.reload()).await;
                 }
             }
         };
