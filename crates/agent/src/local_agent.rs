@@ -806,8 +806,9 @@ impl LocalAgent {
         };
         let is_ttl =
             matches!(&check.reg.run, CheckRun::Spec(s) if matches!(s.kind, CheckKind::Ttl { .. }));
-        let changed = check.set(update.status, output, cfg.check_update_interval, now);
-        if changed && update.status == HealthStatus::Critical {
+        check.set(update.status, output, cfg.check_update_interval, now);
+        // Runners report changes only; Consul warns on every critical result.
+        if update.status == HealthStatus::Critical {
             warn!(check = %update.check_id, "Check is now critical");
         }
         if is_ttl && let CheckRun::Spec(spec) = &check.reg.run {

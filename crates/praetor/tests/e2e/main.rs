@@ -5,6 +5,7 @@ mod agent;
 mod crash;
 mod kv;
 mod lifecycle;
+mod services;
 
 use std::sync::Once;
 
