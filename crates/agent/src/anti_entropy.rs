@@ -31,6 +31,14 @@ pub trait CatalogApi: Send + Sync + 'static {
     async fn node_services(&self, node: &str) -> Result<Option<NodeServices>, BackendError>;
     /// Every check on the node.
     async fn node_checks(&self, node: &str) -> Result<Vec<HealthCheck>, BackendError>;
+    /// Every check on the node, as a blocking query: answers once the checks' index is
+    /// above `min_index` or `wait` has passed; returns the index with the checks.
+    async fn watch_node_checks(
+        &self,
+        node: &str,
+        min_index: u64,
+        wait: Duration,
+    ) -> Result<(u64, Vec<HealthCheck>), BackendError>;
 }
 
 /// [`CatalogApi`] over the server running in this process.
@@ -55,6 +63,21 @@ impl CatalogApi for ServerCatalog {
 
     async fn node_checks(&self, node: &str) -> Result<Vec<HealthCheck>, BackendError> {
         Ok(self.0.health_node(node, QueryOptions::default()).await?.1)
+    }
+
+    async fn watch_node_checks(
+        &self,
+        node: &str,
+        min_index: u64,
+        wait: Duration,
+    ) -> Result<(u64, Vec<HealthCheck>), BackendError> {
+        let opts = QueryOptions {
+            min_index,
+            max_wait: Some(wait),
+            ..QueryOptions::default()
+        };
+        let (meta, checks) = self.0.health_node(node, opts).await?;
+        Ok((meta.index, checks))
     }
 }
 

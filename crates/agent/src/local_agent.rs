@@ -4,6 +4,7 @@
 //! `deregister_critical_service_after`, alias checks, persistence under the data dir,
 //! and config reload. Anti-entropy ([`crate::anti_entropy`]) pushes it to the catalog.
 
+mod alias;
 mod persist;
 mod state;
 
@@ -21,6 +22,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use crate::BackendError;
+use crate::anti_entropy::CatalogApi;
 use crate::config::RuntimeConfig;
 use crate::definition::{
     CheckDefinition, CheckRegistration, CheckRun, ScriptPolicy, ServiceDefinition,
@@ -134,6 +136,8 @@ struct Shared {
     /// Parent of every check runner.
     shutdown: CancellationToken,
     loader: Mutex<Option<ConfigLoader>>,
+    /// For alias checks of other nodes.
+    catalog: Mutex<Option<Arc<dyn CatalogApi>>>,
 }
 
 /// The task that records check results and reaps critical services; run it once.
@@ -163,6 +167,7 @@ impl LocalAgentTask {
         let mut state = self.agent.state();
         for c in state.checks.values_mut() {
             c.handle = None;
+            c.watcher = None;
         }
     }
 }
@@ -181,6 +186,7 @@ impl LocalAgent {
                 changed: Notify::new(),
                 shutdown,
                 loader: Mutex::new(None),
+                catalog: Mutex::new(None),
             }),
         };
         let task = LocalAgentTask {
@@ -210,6 +216,11 @@ impl LocalAgent {
 
     fn notify(&self) {
         self.shared.changed.notify_one();
+    }
+
+    /// Sets the catalog alias checks of other nodes follow (before registering any).
+    pub fn set_catalog(&self, catalog: Arc<dyn CatalogApi>) {
+        *self.shared.catalog.lock().expect("catalog lock poisoned") = Some(catalog);
     }
 
     /// Sets how [`Self::reload`] re-reads the configuration.
@@ -719,7 +730,35 @@ impl LocalAgent {
             local.handle = Some(handle);
             return Ok(local);
         }
-        Ok(LocalCheck::new(check, reg, source, now))
+        let mut local = LocalCheck::new(check, reg, source, now);
+        if let CheckRun::Alias { node, service } = &local.reg.run
+            && self.is_remote(node)
+        {
+            let catalog = self
+                .shared
+                .catalog
+                .lock()
+                .expect("catalog lock poisoned")
+                .clone();
+            if let Some(catalog) = catalog {
+                let cancel = self.shared.shutdown.child_token();
+                tokio::spawn(alias::watch_node(
+                    catalog,
+                    node.clone(),
+                    service.clone(),
+                    id,
+                    self.shared.updates.clone(),
+                    cancel.clone(),
+                ));
+                local.watcher = Some(cancel.drop_guard());
+            }
+        }
+        Ok(local)
+    }
+
+    /// Whether `node` (of an alias check) is another node than this agent's.
+    fn is_remote(&self, node: &str) -> bool {
+        !node.is_empty() && node != self.cfg().node_name
     }
 
     /// Puts a prepared check in place of any old one with its ID.
@@ -728,6 +767,7 @@ impl LocalAgent {
         if let Some(mut old) = state.checks.remove(&id) {
             if check.handle.is_none() && !old.deleted && old.same_run(&check.reg) {
                 check.handle = old.handle.take();
+                check.watcher = old.watcher.take();
                 check.output_synced_at = old.output_synced_at;
             }
             check.in_sync = old.in_sync && !old.deleted && old.check == check.check;
@@ -783,6 +823,7 @@ impl LocalAgent {
         c.deleted = true;
         c.in_sync = false;
         c.handle = None;
+        c.watcher = None;
         self.shared.persist.remove_check(id);
         true
     }
@@ -845,16 +886,11 @@ impl LocalAgent {
             })
             .collect();
         for (id, node, service) in aliases {
-            let (status, output) = if node.is_empty() || node == cfg_node {
-                state.alias_status(&id, &service)
-            } else {
-                (
-                    HealthStatus::Critical,
-                    format!(
-                        "Alias checks of other nodes ({node}) are not supported by this agent yet"
-                    ),
-                )
-            };
+            if !node.is_empty() && node != cfg_node {
+                // Followed through the catalog by its watcher.
+                continue;
+            }
+            let (status, output) = state.alias_status(&id, &service);
             if let Some(c) = state.checks.get_mut(&id)
                 && c.set(status, output, update_interval, now)
                 && status == HealthStatus::Critical

@@ -124,19 +124,17 @@ impl Agent {
         let (local, local_task) =
             LocalAgent::new(LocalAgentConfig::from_runtime(&cfg), shutdown.clone());
         tasks.spawn(local_task.run());
-        local.restore();
-        local
-            .load_config(&cfg)
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
         let reload_args = args.clone();
         local.set_config_loader(Box::new(move || {
             praetor_agent::config::load(&reload_args).map_err(|e| e.to_string())
         }));
-        let anti_entropy = AntiEntropy::new(
-            local.clone(),
-            Arc::new(ServerCatalog(server.clone())),
-            AntiEntropyConfig::default(),
-        );
+        let catalog = Arc::new(ServerCatalog(server.clone()));
+        local.set_catalog(catalog.clone());
+        let anti_entropy = AntiEntropy::new(local.clone(), catalog, AntiEntropyConfig::default());
+        local.restore();
+        local
+            .load_config(&cfg)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         tasks.spawn(anti_entropy.run(shutdown.clone()));
 
         let backend: Arc<dyn Backend> =

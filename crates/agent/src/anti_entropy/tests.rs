@@ -82,6 +82,19 @@ impl CatalogApi for FakeCatalog {
         }))
     }
 
+    async fn watch_node_checks(
+        &self,
+        node: &str,
+        min_index: u64,
+        wait: Duration,
+    ) -> Result<(u64, Vec<HealthCheck>), BackendError> {
+        // Nothing ever changes here: a blocking query just times out.
+        if min_index >= 1 {
+            tokio::time::sleep(wait).await;
+        }
+        Ok((1, self.node_checks(node).await?))
+    }
+
     async fn node_checks(&self, _node: &str) -> Result<Vec<HealthCheck>, BackendError> {
         let c = self.lock();
         if c.failing {
@@ -220,5 +233,35 @@ async fn failures_are_retried_until_the_catalog_answers() {
         catalog.lock().services.contains_key("web")
     })
     .await;
+    stop.cancel();
+}
+
+#[tokio::test(start_paused = true)]
+async fn alias_of_another_node_follows_its_catalog_checks() {
+    let (agent, stop) = start(test_config(None));
+    let catalog = Arc::new(FakeCatalog::default());
+    catalog.lock().checks.insert(
+        "serfHealth".into(),
+        HealthCheck {
+            node: "other".into(),
+            check_id: "serfHealth".into(),
+            name: "Serf Health Status".into(),
+            status: HealthStatus::Critical,
+            output: "Agent not live or unreachable".into(),
+            ..HealthCheck::default()
+        },
+    );
+    agent.set_catalog(catalog.clone());
+    agent
+        .register_check(&json!({"Name":"other-alive","AliasNode":"other"}))
+        .unwrap();
+    eventually("alias evaluated", || {
+        agent.checks().iter().any(|c| {
+            c.output
+                .starts_with("Aliased check \"Serf Health Status\" failing")
+        })
+    })
+    .await;
+    assert_eq!(agent.checks()[0].status, HealthStatus::Critical);
     stop.cancel();
 }

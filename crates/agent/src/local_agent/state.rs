@@ -35,6 +35,8 @@ pub(crate) struct LocalCheck {
     pub(crate) definition: Option<serde_json::Value>,
     /// The running check; `None` for alias and static checks.
     pub(crate) handle: Option<CheckHandle>,
+    /// Stops the catalog watch of an alias check of another node when dropped.
+    pub(crate) watcher: Option<tokio_util::sync::DropGuard>,
     pub(crate) in_sync: bool,
     pub(crate) deleted: bool,
     /// When the check last turned critical (for `deregister_critical_service_after`).
@@ -60,6 +62,7 @@ impl LocalCheck {
             source,
             definition: None,
             handle: None,
+            watcher: None,
             in_sync: false,
             deleted: false,
             critical_since,
