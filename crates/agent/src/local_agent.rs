@@ -5,16 +5,20 @@
 //! and config reload. Anti-entropy ([`crate::anti_entropy`]) pushes it to the catalog.
 
 mod alias;
+mod maintenance;
 mod persist;
+mod reload;
+mod settings;
 mod state;
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
+pub use settings::LocalAgentConfig;
+
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use praetor_checks::{CheckKind, CheckRunner, CheckUpdate};
-use praetor_types::{HealthCheck, HealthStatus, Node, NodeService};
+use praetor_types::{HealthCheck, HealthStatus, NodeService};
 use serde_json::Value;
 use tokio::sync::{Notify, mpsc};
 use tokio::time::Instant;
@@ -25,10 +29,9 @@ use crate::BackendError;
 use crate::anti_entropy::CatalogApi;
 use crate::config::RuntimeConfig;
 use crate::definition::{
-    CheckDefinition, CheckRegistration, CheckRun, ScriptPolicy, ServiceDefinition,
-    ServiceRegistration, Source,
+    CheckDefinition, CheckRegistration, CheckRun, ServiceDefinition, ServiceRegistration, Source,
 };
-use persist::{Maintenance, PersistedCheck, PersistedService, PersistedTtl};
+use persist::{PersistedCheck, PersistedService, PersistedTtl};
 use state::{LocalCheck, LocalService};
 pub(crate) use state::{State, SyncPlan};
 
@@ -42,83 +45,6 @@ const SERVICE_MAINT_DEFAULT: &str = "Maintenance mode is enabled for this servic
 
 /// Re-reads the agent configuration from its original sources (for reload).
 pub type ConfigLoader = Box<dyn Fn() -> Result<RuntimeConfig, String> + Send + Sync>;
-
-/// What the local agent needs from the runtime configuration.
-#[derive(Debug, Clone)]
-pub struct LocalAgentConfig {
-    /// Node name.
-    pub node_name: String,
-    /// Node ID.
-    pub node_id: String,
-    /// Datacenter.
-    pub datacenter: String,
-    /// Advertised LAN address.
-    pub advertise_addr: String,
-    /// Advertised WAN address.
-    pub advertise_addr_wan: String,
-    /// Node metadata.
-    pub node_meta: BTreeMap<String, String>,
-    /// Which script checks are allowed.
-    pub scripts: ScriptPolicy,
-    /// Largest check output kept.
-    pub check_output_max_size: usize,
-    /// Output-only changes sync at most this often.
-    pub check_update_interval: Duration,
-    /// Keep no check output.
-    pub discard_check_output: bool,
-    /// Where registrations persist (`None`: nowhere, as in `-dev`).
-    pub data_dir: Option<PathBuf>,
-    /// How often critical services are reaped (Consul: 30s).
-    pub reap_interval: Duration,
-    /// Lower bound of `deregister_critical_service_after` (Consul: 1m).
-    pub deregister_min: Duration,
-}
-
-impl LocalAgentConfig {
-    /// The settings of `cfg`, with Consul's reaper timing.
-    pub fn from_runtime(cfg: &RuntimeConfig) -> Self {
-        LocalAgentConfig {
-            node_name: cfg.node_name.clone(),
-            node_id: cfg.node_id.to_string(),
-            datacenter: cfg.datacenter.clone(),
-            advertise_addr: cfg.advertise_addr.to_string(),
-            advertise_addr_wan: cfg.advertise_addr_wan.to_string(),
-            node_meta: cfg.node_meta.clone(),
-            scripts: ScriptPolicy {
-                enable_script_checks: cfg.enable_script_checks,
-                enable_local_script_checks: cfg.enable_local_script_checks,
-            },
-            check_output_max_size: cfg.check_output_max_size,
-            check_update_interval: cfg.check_update_interval,
-            discard_check_output: cfg.discard_check_output,
-            data_dir: if cfg.dev { None } else { cfg.data_dir.clone() },
-            reap_interval: Duration::from_secs(30),
-            deregister_min: Duration::from_secs(60),
-        }
-    }
-
-    /// The node as this agent registers it.
-    pub fn node(&self) -> Node {
-        let mut tagged = BTreeMap::new();
-        for (key, addr) in [
-            ("lan", &self.advertise_addr),
-            ("wan", &self.advertise_addr_wan),
-        ] {
-            tagged.insert(key.to_owned(), addr.clone());
-            let family = if addr.contains(':') { "ipv6" } else { "ipv4" };
-            tagged.insert(format!("{key}_{family}"), addr.clone());
-        }
-        Node {
-            id: self.node_id.clone(),
-            node: self.node_name.clone(),
-            address: self.advertise_addr.clone(),
-            datacenter: self.datacenter.clone(),
-            tagged_addresses: tagged,
-            meta: self.node_meta.clone(),
-            ..Node::default()
-        }
-    }
-}
 
 /// The agent's local state. Cheap to clone; every clone is the same agent.
 #[derive(Clone)]
@@ -336,266 +262,6 @@ impl LocalAgent {
             .map_err(|e| BackendError::Internal(e.to_string()))
     }
 
-    /// `PUT /v1/agent/service/maintenance/<id>`.
-    pub fn service_maintenance(
-        &self,
-        id: &str,
-        enable: bool,
-        reason: &str,
-    ) -> Result<(), BackendError> {
-        let mut state = self.state();
-        let Some(svc) = state.services.get(id).filter(|s| !s.deleted) else {
-            return Err(BackendError::NotFound(format!("Unknown service ID {id:?}")));
-        };
-        let service = svc.service.clone();
-        let check_id = format!("{SERVICE_MAINTENANCE_PREFIX}{id}");
-        if enable {
-            let notes = if reason.is_empty() {
-                SERVICE_MAINT_DEFAULT
-            } else {
-                reason
-            };
-            let check = HealthCheck {
-                check_id: check_id.clone(),
-                name: "Service Maintenance Mode".to_owned(),
-                notes: notes.to_owned(),
-                service_id: service.id.clone(),
-                service_name: service.service.clone(),
-                service_tags: service.tags.clone(),
-                r#type: "maintenance".to_owned(),
-                ..HealthCheck::default()
-            };
-            self.add_static(&mut state, check)?;
-            self.shared.persist.save_check(&PersistedCheck {
-                check_id,
-                source: Source::Remote,
-                definition: None,
-                maintenance: Some(Maintenance {
-                    service_id: id.to_owned(),
-                    reason: reason.to_owned(),
-                }),
-            });
-            info!(service = %id, "Service entered maintenance mode");
-        } else if self.remove_check(&mut state, &check_id) {
-            info!(service = %id, "Service left maintenance mode");
-        }
-        self.refresh_aliases(&mut state);
-        drop(state);
-        self.notify();
-        Ok(())
-    }
-
-    /// `PUT /v1/agent/maintenance`.
-    pub fn node_maintenance(&self, enable: bool, reason: &str) -> Result<(), BackendError> {
-        let mut state = self.state();
-        if enable {
-            let notes = if reason.is_empty() {
-                NODE_MAINT_DEFAULT
-            } else {
-                reason
-            };
-            let check = HealthCheck {
-                check_id: NODE_MAINTENANCE.to_owned(),
-                name: "Node Maintenance Mode".to_owned(),
-                notes: notes.to_owned(),
-                r#type: "maintenance".to_owned(),
-                ..HealthCheck::default()
-            };
-            self.add_static(&mut state, check)?;
-            self.shared.persist.save_check(&PersistedCheck {
-                check_id: NODE_MAINTENANCE.to_owned(),
-                source: Source::Remote,
-                definition: None,
-                maintenance: Some(Maintenance {
-                    service_id: String::new(),
-                    reason: reason.to_owned(),
-                }),
-            });
-            info!("Node entered maintenance mode");
-        } else if self.remove_check(&mut state, NODE_MAINTENANCE) {
-            info!("Node left maintenance mode");
-        }
-        self.refresh_aliases(&mut state);
-        drop(state);
-        self.notify();
-        Ok(())
-    }
-
-    /// Re-registers what was persisted under the data dir (API services and checks,
-    /// maintenance, TTL states); entries that no longer validate are skipped with a
-    /// warning.
-    pub fn restore(&self) {
-        let scripts = self.cfg().scripts;
-        for p in self.shared.persist.services() {
-            let reg = ServiceDefinition::decode(&p.definition)
-                .and_then(|d| d.validate(p.source, scripts))
-                .and_then(|reg| self.add_service(reg, p.source, Some(p.definition.clone()), false));
-            if let Err(error) = reg {
-                warn!(service = %p.id, %error, "failed to restore service");
-            }
-        }
-        for p in self.shared.persist.checks() {
-            let result = match (&p.maintenance, &p.definition) {
-                (Some(m), _) if m.service_id.is_empty() => self.node_maintenance(true, &m.reason),
-                (Some(m), _) => self.service_maintenance(&m.service_id, true, &m.reason),
-                (None, Some(def)) => {
-                    let mut state = self.state();
-                    CheckDefinition::decode(def)
-                        .and_then(|d| d.into_registration(None, p.source, scripts))
-                        .and_then(|reg| {
-                            with_service(&state, reg).map_err(|id| {
-                                BackendError::NotFound(format!("ServiceID {id:?} does not exist"))
-                            })
-                        })
-                        .and_then(|reg| {
-                            self.add_check(&mut state, reg, p.source, Some(def.clone()))
-                        })
-                }
-                (None, None) => Ok(()),
-            };
-            if let Err(error) = result {
-                warn!(check = %p.check_id, %error, "failed to restore check");
-            }
-        }
-        self.notify();
-    }
-
-    /// Registers the services and checks of `cfg` (config files), replacing those of
-    /// an earlier call: added ones start, removed ones go, changed ones restart, and
-    /// unchanged checks keep their status. Everything is validated first, so an error
-    /// changes nothing.
-    pub fn load_config(&self, cfg: &RuntimeConfig) -> Result<(), BackendError> {
-        let scripts = ScriptPolicy {
-            enable_script_checks: cfg.enable_script_checks,
-            enable_local_script_checks: cfg.enable_local_script_checks,
-        };
-        let mut services = Vec::new();
-        for raw in &cfg.services {
-            let name = raw
-                .as_object()
-                .and_then(|o| o.iter().find(|(k, _)| k.eq_ignore_ascii_case("name")))
-                .and_then(|(_, v)| v.as_str())
-                .unwrap_or_default()
-                .to_owned();
-            let reg = ServiceDefinition::decode(raw)
-                .and_then(|d| d.validate(Source::Local, scripts))
-                .map_err(|e| {
-                    BackendError::Internal(format!("Failed to register service {name:?}: {e}"))
-                })?;
-            services.push(reg);
-        }
-        let mut checks = Vec::new();
-        for raw in &cfg.checks {
-            let def = CheckDefinition::decode(raw)?;
-            let name = def.name.clone();
-            let fail = |e: BackendError| {
-                BackendError::Internal(format!("Failed to register check '{name}': {e}"))
-            };
-            if def.given_id().is_empty() && def.name.is_empty() {
-                return Err(fail(BackendError::BadRequest("CheckID missing".to_owned())));
-            }
-            let reg = def
-                .into_registration(None, Source::Local, scripts)
-                .map_err(fail)?;
-            let sid = &reg.check.service_id;
-            let known = sid.is_empty()
-                || services.iter().any(|s| s.service.id == *sid)
-                || self.state().services.get(sid).is_some_and(|s| !s.deleted);
-            if !known {
-                return Err(fail(BackendError::NotFound(format!(
-                    "ServiceID {sid:?} does not exist"
-                ))));
-            }
-            checks.push(reg);
-        }
-        {
-            let mut c = self.shared.cfg.lock().expect("agent config lock poisoned");
-            c.scripts = scripts;
-            c.discard_check_output = cfg.discard_check_output;
-            c.check_update_interval = cfg.check_update_interval;
-            c.check_output_max_size = cfg.check_output_max_size;
-            if c.node_meta != cfg.node_meta {
-                c.node_meta = cfg.node_meta.clone();
-                self.state().node_in_sync = false;
-            }
-        }
-        self.apply_config(services, checks)
-    }
-
-    fn apply_config(
-        &self,
-        services: Vec<ServiceRegistration>,
-        checks: Vec<CheckRegistration>,
-    ) -> Result<(), BackendError> {
-        let service_ids: BTreeSet<String> = services.iter().map(|s| s.service.id.clone()).collect();
-        let check_ids: BTreeSet<String> = services
-            .iter()
-            .flat_map(|s| s.checks.iter())
-            .chain(&checks)
-            .map(|c| c.check.check_id.clone())
-            .collect();
-        let stale: Vec<String> = self
-            .state()
-            .services
-            .iter()
-            .filter(|(id, s)| !s.deleted && s.source == Source::Local && !service_ids.contains(*id))
-            .map(|(id, _)| id.clone())
-            .collect();
-        for id in stale {
-            self.remove_service(&id);
-        }
-        {
-            let mut state = self.state();
-            let stale: Vec<String> = state
-                .checks
-                .iter()
-                .filter(|(id, c)| {
-                    !c.deleted && c.source == Source::Local && !check_ids.contains(*id)
-                })
-                .map(|(id, _)| id.clone())
-                .collect();
-            for id in stale {
-                self.remove_check(&mut state, &id);
-            }
-        }
-        for reg in services {
-            self.add_service(reg, Source::Local, None, false)?;
-        }
-        let mut state = self.state();
-        for reg in checks {
-            let reg = with_service(&state, reg)
-                .map_err(|id| BackendError::NotFound(format!("ServiceID {id:?} does not exist")))?;
-            self.add_check(&mut state, reg, Source::Local, None)?;
-        }
-        self.refresh_aliases(&mut state);
-        drop(state);
-        self.notify();
-        Ok(())
-    }
-
-    /// Re-reads the configuration (SIGHUP, `/v1/agent/reload`) and applies its services
-    /// and checks; a bad configuration changes nothing and is returned (and logged).
-    pub fn reload(&self) -> Result<(), BackendError> {
-        info!("Reloading configuration...");
-        let loaded = {
-            let loader = self.shared.loader.lock().expect("loader lock poisoned");
-            match loader.as_ref() {
-                Some(load) => load(),
-                None => Err("no configuration sources to reload".to_owned()),
-            }
-        };
-        let result = loaded
-            .map_err(|e| BackendError::Internal(format!("Failed to reload configs: {e}")))
-            .and_then(|cfg| {
-                self.load_config(&cfg)
-                    .map_err(|e| BackendError::Internal(format!("Failed reloading services: {e}")))
-            });
-        if let Err(e) = &result {
-            tracing::error!("{e}");
-        }
-        result
-    }
-
     fn add_service(
         &self,
         reg: ServiceRegistration,
@@ -798,20 +464,6 @@ impl LocalAgent {
                 maintenance: None,
             });
         }
-        Ok(())
-    }
-
-    fn add_static(&self, state: &mut State, mut check: HealthCheck) -> Result<(), BackendError> {
-        check.node = self.cfg().node_name;
-        check.status = HealthStatus::Critical;
-        let reg = CheckRegistration {
-            check: check.clone(),
-            run: CheckRun::Static,
-            deregister_after: None,
-            output_max_size: 0,
-        };
-        let local = LocalCheck::new(check, reg, Source::Remote, Instant::now());
-        self.insert_check(state, local);
         Ok(())
     }
 

@@ -1,10 +1,13 @@
 #![allow(clippy::unwrap_used)]
 
+use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::json;
 
 use super::*;
+use crate::definition::ScriptPolicy;
 
 pub(crate) fn test_config(data_dir: Option<PathBuf>) -> LocalAgentConfig {
     LocalAgentConfig {
