@@ -243,13 +243,17 @@ impl LocalAgent {
         status: HealthStatus,
         output: &str,
     ) -> Result<(), BackendError> {
-        let max = self.cfg().check_output_max_size.max(1);
         let state = self.state();
         let check = state
             .checks
             .get(id)
             .filter(|c| !c.deleted)
             .ok_or_else(|| unknown_check(id))?;
+        let max = match check.reg.output_max_size {
+            0 => self.cfg().check_output_max_size,
+            own => own,
+        }
+        .max(1);
         let handle = check
             .handle
             .as_ref()
@@ -483,11 +487,6 @@ impl LocalAgent {
     /// Records a runner's result (the [`LocalAgentTask`] calls this).
     fn record(&self, update: CheckUpdate) {
         let cfg = self.cfg();
-        let output = if cfg.discard_check_output {
-            String::new()
-        } else {
-            truncate(&update.output, cfg.check_output_max_size.max(1))
-        };
         let now = Instant::now();
         let mut state = self.state();
         let Some(check) = state
@@ -496,6 +495,16 @@ impl LocalAgent {
             .filter(|c| !c.deleted)
         else {
             return;
+        };
+        // A check's own `OutputMaxSize` wins over `check_output_max_size`.
+        let max = match check.reg.output_max_size {
+            0 => cfg.check_output_max_size,
+            own => own,
+        };
+        let output = if cfg.discard_check_output {
+            String::new()
+        } else {
+            truncate(&update.output, max.max(1))
         };
         let is_ttl =
             matches!(&check.reg.run, CheckRun::Spec(s) if matches!(s.kind, CheckKind::Ttl { .. }));
