@@ -101,16 +101,19 @@ impl LocalAgent {
             }
             checks.push(reg);
         }
-        {
+        let meta_changed = {
+            // Never take the state lock while holding this one: state → cfg is the order.
             let mut c = self.shared.cfg.lock().expect("agent config lock poisoned");
             c.scripts = scripts;
             c.discard_check_output = cfg.discard_check_output;
             c.check_update_interval = cfg.check_update_interval;
             c.check_output_max_size = cfg.check_output_max_size;
-            if c.node_meta != cfg.node_meta {
-                c.node_meta = cfg.node_meta.clone();
-                self.state().node_in_sync = false;
-            }
+            let changed = c.node_meta != cfg.node_meta;
+            c.node_meta.clone_from(&cfg.node_meta);
+            changed
+        };
+        if meta_changed {
+            self.state().node_in_sync = false;
         }
         self.apply_config(services, checks)
     }
