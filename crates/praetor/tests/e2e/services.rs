@@ -387,3 +387,27 @@ async fn api_registrations_survive_a_restart() {
     )
     .await;
 }
+
+#[test]
+fn a_config_script_check_without_the_flag_fails_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "web.json",
+        &json!({"service": {"name": "web", "check": {"args": ["/bin/true"], "interval": "10s"}}}),
+    );
+    let out = std::process::Command::new(crate::agent::bin())
+        .args(["agent", "-dev", "-config-dir", dir.path().to_str().unwrap()])
+        .args(["-http-port", "0", "-dns-port", "0", "-server-port", "0"])
+        .args(["-serf-lan-port", "0", "-serf-wan-port", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "Failed to register service \"web\": Scripts are disabled on this agent; to enable, configure 'enable_script_checks' or 'enable_local_script_checks' to true"
+        ),
+        "{stderr}"
+    );
+}
