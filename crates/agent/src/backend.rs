@@ -224,6 +224,16 @@ pub trait Backend: Send + Sync + 'static {
     async fn agent_reload(&self) -> Result<(), BackendError> {
         Err(no_local_state())
     }
+
+    /// A counter of local service/check changes (hash-based blocking reads).
+    async fn agent_local_generation(&self) -> u64 {
+        0
+    }
+
+    /// Waits until the local generation is no longer `since`, or `wait` passes.
+    async fn agent_local_wait(&self, _since: u64, wait: std::time::Duration) {
+        tokio::time::sleep(wait).await;
+    }
 }
 
 fn no_local_state() -> BackendError {

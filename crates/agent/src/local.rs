@@ -212,6 +212,17 @@ impl Backend for LocalBackend {
         self.agent()?.update_ttl(id, status, output)
     }
 
+    async fn agent_local_generation(&self) -> u64 {
+        self.agent.as_ref().map_or(0, LocalAgent::generation)
+    }
+
+    async fn agent_local_wait(&self, since: u64, wait: std::time::Duration) {
+        match &self.agent {
+            Some(agent) => agent.wait_for_change(since, wait).await,
+            None => tokio::time::sleep(wait).await,
+        }
+    }
+
     async fn agent_reload(&self) -> Result<(), BackendError> {
         let agent = self.agent()?.clone();
         // Reading config files is blocking I/O.

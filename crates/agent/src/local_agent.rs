@@ -20,7 +20,7 @@ use std::time::Duration;
 use praetor_checks::{CheckKind, CheckRunner, CheckUpdate};
 use praetor_types::{HealthCheck, HealthStatus, NodeService};
 use serde_json::Value;
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::{Notify, mpsc, watch};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
@@ -59,6 +59,8 @@ struct Shared {
     updates: mpsc::Sender<CheckUpdate>,
     /// Wakes anti-entropy.
     changed: Notify,
+    /// Bumped on every local change, for hash-based blocking reads.
+    generation: watch::Sender<u64>,
     /// Parent of every check runner.
     shutdown: CancellationToken,
     loader: Mutex<Option<ConfigLoader>>,
@@ -110,6 +112,7 @@ impl LocalAgent {
                 state: Mutex::new(State::default()),
                 updates: tx,
                 changed: Notify::new(),
+                generation: watch::channel(0).0,
                 shutdown,
                 loader: Mutex::new(None),
                 catalog: Mutex::new(None),
@@ -142,6 +145,20 @@ impl LocalAgent {
 
     fn notify(&self) {
         self.shared.changed.notify_one();
+        self.shared
+            .generation
+            .send_modify(|g| *g = g.wrapping_add(1));
+    }
+
+    /// A counter that changes whenever local services or checks may have changed.
+    pub fn generation(&self) -> u64 {
+        *self.shared.generation.borrow()
+    }
+
+    /// Waits until [`Self::generation`] is no longer `since`, or `timeout` passes.
+    pub async fn wait_for_change(&self, since: u64, timeout: Duration) {
+        let mut rx = self.shared.generation.subscribe();
+        let _ = tokio::time::timeout(timeout, rx.wait_for(|g| *g != since)).await;
     }
 
     /// Sets the catalog alias checks of other nodes follow (before registering any).

@@ -17,6 +17,11 @@ use crate::error::HttpError;
 use crate::params::{QueryParams, filter};
 use crate::response::json;
 
+/// Blocking wait of a hash-based read without `?wait`.
+const DEFAULT_WAIT: std::time::Duration = std::time::Duration::from_secs(300);
+/// Longest blocking wait.
+const MAX_WAIT: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// Largest definition body read (bounds memory only).
 const MAX_BODY: usize = 16 * 1024 * 1024;
 
@@ -62,22 +67,40 @@ pub(crate) async fn services(app: &App, call: &Call) -> Result<Response, HttpErr
     Ok(json(&keyed(filter.as_ref(), items)?, call.pretty))
 }
 
-/// `GET /v1/agent/service/<id>`: one service with its `ContentHash`.
+/// `GET /v1/agent/service/<id>`: one service with its `ContentHash`. With `?hash` it
+/// blocks (up to `?wait`, default 5 minutes, capped at 10) until the hash differs.
 pub(crate) async fn service(app: &App, call: &Call) -> Result<Response, HttpError> {
-    let services = app.backend.agent_services().await?;
-    let Some(svc) = services.iter().find(|s| s.id == call.arg) else {
-        return Err(praetor_agent::BackendError::NotFound(format!(
-            "unknown service ID: {}",
-            call.arg
-        ))
-        .into());
+    let wait = match call.params.non_empty("wait") {
+        None => DEFAULT_WAIT,
+        Some(w) => crate::duration::parse_go_duration(w)
+            .map_err(|_| HttpError::InvalidWait)?
+            .min(MAX_WAIT),
     };
-    let mut value = agent_service(svc);
-    let hash = content_hash(&value);
-    if let Value::Object(map) = &mut value {
-        map.insert("ContentHash".to_owned(), Value::String(hash));
+    let known = call.params.non_empty("hash").map(str::to_owned);
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        let generation = app.backend.agent_local_generation().await;
+        let services = app.backend.agent_services().await?;
+        let Some(svc) = services.iter().find(|s| s.id == call.arg) else {
+            return Err(praetor_agent::BackendError::NotFound(format!(
+                "unknown service ID: {}",
+                call.arg
+            ))
+            .into());
+        };
+        let mut value = agent_service(svc);
+        let hash = content_hash(&value);
+        let now = tokio::time::Instant::now();
+        if known.as_deref() != Some(hash.as_str()) || now >= deadline {
+            if let Value::Object(map) = &mut value {
+                map.insert("ContentHash".to_owned(), Value::String(hash));
+            }
+            return Ok(json(&value, call.pretty));
+        }
+        app.backend
+            .agent_local_wait(generation, deadline - now)
+            .await;
     }
-    Ok(json(&value, call.pretty))
 }
 
 /// A stable hash of a service's JSON (FNV-1a, 64 bits, hex).

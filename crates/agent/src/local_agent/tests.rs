@@ -389,3 +389,21 @@ async fn reload_without_a_loader_fails_with_the_reason() {
         "Failed to reload configs: bad.json: unknown key \"x\""
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn wait_for_change_wakes_on_a_registration() {
+    let (agent, _stop) = start(test_config(None));
+    let since = agent.generation();
+    let waiter = tokio::spawn({
+        let agent = agent.clone();
+        async move { agent.wait_for_change(since, Duration::from_secs(300)).await }
+    });
+    agent
+        .register_service(&json!({"Name":"web"}), false)
+        .unwrap();
+    tokio::time::timeout(Duration::from_secs(1), waiter)
+        .await
+        .expect("woken before the timeout")
+        .unwrap();
+    assert_ne!(agent.generation(), since);
+}

@@ -325,3 +325,33 @@ async fn health_by_id_and_name_answer_with_status_codes_and_reasons() {
         (StatusCode::SERVICE_UNAVAILABLE, "maintenance".into())
     );
 }
+
+#[tokio::test]
+async fn service_blocks_on_an_unchanged_hash_until_the_wait_ends() {
+    let fake = with_web();
+    let first = call(&fake, "GET", "/v1/agent/service/web1", b"")
+        .await
+        .json();
+    let hash = first["ContentHash"].as_str().unwrap().to_owned();
+    let started = std::time::Instant::now();
+    let r = call(
+        &fake,
+        "GET",
+        &format!("/v1/agent/service/web1?hash={hash}&wait=200ms"),
+        b"",
+    )
+    .await;
+    assert!(started.elapsed() >= std::time::Duration::from_millis(200));
+    assert_eq!(r.json()["ContentHash"], hash.as_str());
+    // Another hash answers at once.
+    let r = call(
+        &fake,
+        "GET",
+        "/v1/agent/service/web1?hash=stale&wait=10m",
+        b"",
+    )
+    .await;
+    assert_eq!(r.json()["ContentHash"], hash.as_str());
+    let r = call(&fake, "GET", "/v1/agent/service/web1?hash=x&wait=soon", b"").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+}
