@@ -119,8 +119,8 @@ impl Agent {
             shutdown.clone(),
         ));
 
-        // Local services and checks: persisted API registrations, then the config
-        // files' (a bad one fails the start), then anti-entropy to the catalog.
+        // Local services and checks: the config files' (a bad one fails the start),
+        // then persisted API registrations, then anti-entropy to the catalog.
         let (local, local_task) =
             LocalAgent::new(LocalAgentConfig::from_runtime(&cfg), shutdown.clone());
         tasks.spawn(local_task.run());
@@ -131,10 +131,11 @@ impl Agent {
         let catalog = Arc::new(ServerCatalog(server.clone()));
         local.set_catalog(catalog.clone());
         let anti_entropy = AntiEntropy::new(local.clone(), catalog, AntiEntropyConfig::default());
-        local.restore();
         local
             .load_config(&cfg)
             .map_err(|e| anyhow::anyhow!("{e}"))?;
+        // After the config's services, so API checks and maintenance of them restore.
+        local.restore();
         tasks.spawn(anti_entropy.run(shutdown.clone()));
 
         let backend: Arc<dyn Backend> =

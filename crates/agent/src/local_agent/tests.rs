@@ -407,3 +407,24 @@ async fn wait_for_change_wakes_on_a_registration() {
         .unwrap();
     assert_ne!(agent.generation(), since);
 }
+
+#[tokio::test(start_paused = true)]
+async fn api_check_and_maintenance_of_a_config_service_restore_after_the_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = runtime_with(vec![json!({"name":"web"})], vec![]);
+    {
+        let (agent, stop) = start(test_config(Some(dir.path().to_path_buf())));
+        agent.load_config(&cfg).unwrap();
+        agent
+            .register_check(&json!({"Name":"extra","ServiceID":"web","TTL":"1h"}))
+            .unwrap();
+        agent.service_maintenance("web", true, "").unwrap();
+        stop.cancel();
+    }
+    let (agent, _stop) = start(test_config(Some(dir.path().to_path_buf())));
+    agent.load_config(&cfg).unwrap();
+    agent.restore();
+    let extra = check(&agent, "extra").unwrap();
+    assert_eq!(extra.service_name, "web");
+    assert!(check(&agent, "_service_maintenance:web").is_some());
+}
