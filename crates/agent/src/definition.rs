@@ -21,6 +21,7 @@ use crate::BackendError;
 /// Where a registration comes from: script checks are allowed by different flags.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Source {
     /// A config file (`enable_local_script_checks` or `enable_script_checks`).
     Local,

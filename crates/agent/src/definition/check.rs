@@ -117,6 +117,7 @@ pub struct CheckDefinition {
 
 /// How a registered check gets its status.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CheckRun {
     /// A runner from `praetor-checks` (script, HTTP, TCP, UDP, TTL).
     Spec(CheckSpec),
