@@ -114,6 +114,20 @@ impl ServiceDefinition {
     /// Decodes a definition from JSON (any key case, unknown keys ignored, `null` as
     /// absent); errors are `Request decode failed: …`.
     pub fn decode(value: &Value) -> Result<Self, BackendError> {
+        // One HCL `checks {}` block parses as an object, not a list of one.
+        if let Value::Object(map) = value
+            && map
+                .iter()
+                .any(|(k, v)| k.eq_ignore_ascii_case("checks") && v.is_object())
+        {
+            let mut map = map.clone();
+            for (k, v) in &mut map {
+                if k.eq_ignore_ascii_case("checks") && v.is_object() {
+                    *v = Value::Array(vec![v.take()]);
+                }
+            }
+            return decode::decode(&Value::Object(map));
+        }
         decode::decode(value)
     }
 

@@ -184,3 +184,10 @@ fn top_level_check_id_defaults_to_name_and_keeps_service_id() {
     assert_eq!(reg.check.status, HealthStatus::Passing);
     assert_eq!(reg.check.notes, "n");
 }
+
+#[test]
+fn a_single_checks_block_is_a_list_of_one() {
+    let reg = register(json!({"name":"web","checks":{"ttl":"5s"}})).expect("valid");
+    assert_eq!(reg.checks.len(), 1);
+    assert_eq!(reg.checks[0].check.check_id, "service:web");
+}
