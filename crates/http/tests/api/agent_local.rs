@@ -355,3 +355,13 @@ async fn service_blocks_on_an_unchanged_hash_until_the_wait_ends() {
     let r = call(&fake, "GET", "/v1/agent/service/web1?hash=x&wait=soon", b"").await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn agent_self_counts_local_services_and_checks() {
+    let fake = with_web();
+    let r = call(&fake, "GET", "/v1/agent/self", b"").await;
+    let agent = &r.json()["Stats"]["agent"];
+    assert_eq!(agent["services"], "3");
+    assert_eq!(agent["checks"], "3");
+    assert_eq!(agent["check_ttls"], "0");
+}
