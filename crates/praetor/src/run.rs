@@ -14,7 +14,7 @@ use praetor_agent::{
 use praetor_http::HttpConfig;
 use praetor_raft::RaftConfig;
 use praetor_server::{Server, ServerConfig};
-use tokio::signal::unix::{SignalKind, signal};
+use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
@@ -59,6 +59,17 @@ pub async fn agent(argv: Vec<String>) -> i32 {
     for warning in cfg.warnings() {
         warn!("{warning}");
     }
+    // Signal handlers go in before anything starts: a signal arriving while the agent
+    // starts (tests send one as soon as HTTP listens) waits for the loop instead of
+    // killing the process with the default action.
+    let (Ok(int), Ok(term), Ok(hup)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
+    ) else {
+        eprintln!("==> Error starting agent: cannot install signal handlers");
+        return 1;
+    };
     let pid_file = cfg.pid_file.clone();
     let agent = match Agent::start(cfg, cmd.args).await {
         Ok(agent) => agent,
@@ -71,7 +82,7 @@ pub async fn agent(argv: Vec<String>) -> i32 {
             return 1;
         }
     };
-    agent.run_until_signalled().await
+    agent.run_until_signalled(int, term, hup).await
 }
 
 /// The running agent's components.
@@ -167,16 +178,7 @@ impl Agent {
 
     /// Waits for SIGINT/SIGTERM (SIGHUP re-reads and validates the configuration),
     /// then stops.
-    async fn run_until_signalled(self) -> i32 {
-        let (Ok(mut int), Ok(mut term), Ok(mut hup)) = (
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::terminate()),
-            signal(SignalKind::hangup()),
-        ) else {
-            error!("cannot install signal handlers");
-            self.stop().await;
-            return 1;
-        };
+    async fn run_until_signalled(self, mut int: Signal, mut term: Signal, mut hup: Signal) -> i32 {
         let graceful = loop {
             tokio::select! {
                 _ = int.recv() => {
