@@ -176,7 +176,7 @@ impl Agent {
         })
     }
 
-    /// Waits for SIGINT/SIGTERM (SIGHUP re-reads and validates the configuration),
+    /// Waits for SIGINT/SIGTERM (SIGHUP reloads the config's services and checks),
     /// then stops.
     async fn run_until_signalled(self, mut int: Signal, mut term: Signal, mut hup: Signal) -> i32 {
         let graceful = loop {
