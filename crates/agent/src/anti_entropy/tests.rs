@@ -265,3 +265,22 @@ async fn alias_of_another_node_follows_its_catalog_checks() {
     assert_eq!(agent.checks()[0].status, HealthStatus::Critical);
     stop.cancel();
 }
+
+#[tokio::test(start_paused = true)]
+async fn tag_override_keeps_the_catalogs_tags() {
+    let (agent, stop) = start(test_config(None));
+    agent
+        .register_service(
+            &json!({"Name":"web","Tags":["a"],"EnableTagOverride":true}),
+            false,
+        )
+        .unwrap();
+    let catalog = Arc::new(FakeCatalog::default());
+    let ae = AntiEntropy::new(agent.clone(), catalog.clone(), ae_config());
+    ae.sync_full().await.unwrap();
+    catalog.lock().services.get_mut("web").unwrap().tags = vec!["edited".into()];
+    ae.sync_full().await.unwrap();
+    assert_eq!(catalog.lock().services["web"].tags, ["edited"]);
+    assert_eq!(agent.services()[0].tags, ["edited"]);
+    stop.cancel();
+}

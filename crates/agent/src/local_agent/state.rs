@@ -314,6 +314,10 @@ impl State {
         for (id, remote) in services {
             match self.services.get_mut(id) {
                 Some(local) if !local.deleted => {
+                    // With EnableTagOverride the catalog's tags win, as in Consul.
+                    if local.service.enable_tag_override {
+                        local.service.tags.clone_from(&remote.tags);
+                    }
                     local.in_sync = same_service(&local.service, remote);
                 }
                 Some(_) => {}
