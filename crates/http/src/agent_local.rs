@@ -224,7 +224,7 @@ pub(crate) async fn reload(app: &App) -> Result<Response, HttpError> {
 
 /// `?enable` as Go's `strconv.ParseBool` reads it; required.
 fn enable(params: &QueryParams) -> Result<bool, HttpError> {
-    let Some(text) = params.non_empty("enable") else {
+    let Some(text) = params.get("enable") else {
         return Err(HttpError::MissingEnable);
     };
     parse_go_bool(text).ok_or_else(|| HttpError::InvalidEnable(text.to_owned()))
