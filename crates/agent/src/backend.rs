@@ -4,10 +4,11 @@ use async_trait::async_trait;
 use std::collections::BTreeMap;
 
 use praetor_types::{
-    CheckServiceNode, DeregisterRequest, HealthCheck, KvQuery, KvRequest, KvResult, Node,
-    NodeServices, QueryMeta, QueryOptions, RegisterRequest, ServiceNode,
+    CheckServiceNode, DeregisterRequest, HealthCheck, HealthStatus, KvQuery, KvRequest, KvResult,
+    Node, NodeService, NodeServices, QueryMeta, QueryOptions, RegisterRequest, ServiceNode,
 };
 use serde::Serialize;
+use serde_json::Value;
 
 /// Why a backend call failed. `Display` is the plain-text body Consul answers with.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -22,6 +23,12 @@ pub enum BackendError {
     /// The agent is shutting down.
     #[error("agent is shutting down")]
     ShuttingDown,
+    /// The request is malformed or invalid: a 400 with this text.
+    #[error("{0}")]
+    BadRequest(String),
+    /// The named object does not exist: a 404 with this text.
+    #[error("{0}")]
+    NotFound(String),
     /// Anything else: an internal failure, reported as a 500 with its text.
     #[error("{0}")]
     Internal(String),
@@ -146,4 +153,89 @@ pub trait Backend: Send + Sync + 'static {
 
     /// Identity facts for `/v1/agent/self`.
     fn agent_self(&self) -> AgentSelf;
+
+    // The agent's own services and checks (`/v1/agent/...`). The defaults answer that
+    // the backend keeps none, so backends without local state need not implement them.
+
+    /// The agent's services (`/v1/agent/services`), `Datacenter` filled in.
+    async fn agent_services(&self) -> Result<Vec<NodeService>, BackendError> {
+        Err(no_local_state())
+    }
+
+    /// The agent's checks (`/v1/agent/checks`).
+    async fn agent_checks(&self) -> Result<Vec<HealthCheck>, BackendError> {
+        Err(no_local_state())
+    }
+
+    /// `PUT /v1/agent/service/register` with the body as parsed JSON.
+    async fn agent_service_register(
+        &self,
+        _definition: Value,
+        _replace_existing_checks: bool,
+    ) -> Result<(), BackendError> {
+        Err(no_local_state())
+    }
+
+    /// `PUT /v1/agent/service/deregister/<id>`.
+    async fn agent_service_deregister(&self, _id: &str) -> Result<(), BackendError> {
+        Err(no_local_state())
+    }
+
+    /// `PUT /v1/agent/service/maintenance/<id>`.
+    async fn agent_service_maintenance(
+        &self,
+        _id: &str,
+        _enable: bool,
+        _reason: &str,
+    ) -> Result<(), BackendError> {
+        Err(no_local_state())
+    }
+
+    /// `PUT /v1/agent/maintenance`.
+    async fn agent_node_maintenance(
+        &self,
+        _enable: bool,
+        _reason: &str,
+    ) -> Result<(), BackendError> {
+        Err(no_local_state())
+    }
+
+    /// `PUT /v1/agent/check/register` with the body as parsed JSON.
+    async fn agent_check_register(&self, _definition: Value) -> Result<(), BackendError> {
+        Err(no_local_state())
+    }
+
+    /// `PUT /v1/agent/check/deregister/<id>`.
+    async fn agent_check_deregister(&self, _id: &str) -> Result<(), BackendError> {
+        Err(no_local_state())
+    }
+
+    /// `PUT /v1/agent/check/pass|warn|fail|update/<id>`.
+    async fn agent_check_update(
+        &self,
+        _id: &str,
+        _status: HealthStatus,
+        _output: &str,
+    ) -> Result<(), BackendError> {
+        Err(no_local_state())
+    }
+
+    /// `PUT /v1/agent/reload`.
+    async fn agent_reload(&self) -> Result<(), BackendError> {
+        Err(no_local_state())
+    }
+
+    /// A counter of local service/check changes (hash-based blocking reads).
+    async fn agent_local_generation(&self) -> u64 {
+        0
+    }
+
+    /// Waits until the local generation is no longer `since`, or `wait` passes.
+    async fn agent_local_wait(&self, _since: u64, wait: std::time::Duration) {
+        tokio::time::sleep(wait).await;
+    }
+}
+
+fn no_local_state() -> BackendError {
+    BackendError::Internal("this agent keeps no local services or checks".to_owned())
 }

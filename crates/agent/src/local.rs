@@ -5,23 +5,41 @@ use praetor_server::{Server, ServerError};
 use std::collections::BTreeMap;
 
 use praetor_types::{
-    CheckServiceNode, DeregisterRequest, HealthCheck, KvQuery, KvRequest, KvResult, Node,
-    NodeServices, QueryMeta, QueryOptions, RegisterRequest, ServiceNode,
+    CheckServiceNode, DeregisterRequest, HealthCheck, HealthStatus, KvQuery, KvRequest, KvResult,
+    Node, NodeService, NodeServices, QueryMeta, QueryOptions, RegisterRequest, ServiceNode,
 };
+use serde_json::Value;
 
-use crate::{AgentSelf, Backend, BackendError};
+use crate::{AgentSelf, Backend, BackendError, LocalAgent};
 
 /// A backend over the [`Server`] running in this agent.
 #[derive(Clone)]
 pub struct LocalBackend {
     server: Server,
     identity: AgentSelf,
+    agent: Option<LocalAgent>,
 }
 
 impl LocalBackend {
     /// Serves requests from `server`; `identity` is what `/v1/agent/self` reports.
     pub fn new(server: Server, identity: AgentSelf) -> Self {
-        Self { server, identity }
+        Self {
+            server,
+            identity,
+            agent: None,
+        }
+    }
+
+    /// Serves `/v1/agent/...` service and check requests from `agent`.
+    pub fn with_agent(mut self, agent: LocalAgent) -> Self {
+        self.agent = Some(agent);
+        self
+    }
+
+    fn agent(&self) -> Result<&LocalAgent, BackendError> {
+        self.agent.as_ref().ok_or_else(|| {
+            BackendError::Internal("this agent keeps no local services or checks".to_owned())
+        })
     }
 }
 
@@ -141,5 +159,75 @@ impl Backend for LocalBackend {
 
     fn agent_self(&self) -> AgentSelf {
         self.identity.clone()
+    }
+
+    async fn agent_services(&self) -> Result<Vec<NodeService>, BackendError> {
+        Ok(self.agent()?.services())
+    }
+
+    async fn agent_checks(&self) -> Result<Vec<HealthCheck>, BackendError> {
+        Ok(self.agent()?.checks())
+    }
+
+    async fn agent_service_register(
+        &self,
+        definition: Value,
+        replace_existing_checks: bool,
+    ) -> Result<(), BackendError> {
+        self.agent()?
+            .register_service(&definition, replace_existing_checks)
+    }
+
+    async fn agent_service_deregister(&self, id: &str) -> Result<(), BackendError> {
+        self.agent()?.deregister_service(id)
+    }
+
+    async fn agent_service_maintenance(
+        &self,
+        id: &str,
+        enable: bool,
+        reason: &str,
+    ) -> Result<(), BackendError> {
+        self.agent()?.service_maintenance(id, enable, reason)
+    }
+
+    async fn agent_node_maintenance(&self, enable: bool, reason: &str) -> Result<(), BackendError> {
+        self.agent()?.node_maintenance(enable, reason)
+    }
+
+    async fn agent_check_register(&self, definition: Value) -> Result<(), BackendError> {
+        self.agent()?.register_check(&definition)
+    }
+
+    async fn agent_check_deregister(&self, id: &str) -> Result<(), BackendError> {
+        self.agent()?.deregister_check(id)
+    }
+
+    async fn agent_check_update(
+        &self,
+        id: &str,
+        status: HealthStatus,
+        output: &str,
+    ) -> Result<(), BackendError> {
+        self.agent()?.update_ttl(id, status, output)
+    }
+
+    async fn agent_local_generation(&self) -> u64 {
+        self.agent.as_ref().map_or(0, LocalAgent::generation)
+    }
+
+    async fn agent_local_wait(&self, since: u64, wait: std::time::Duration) {
+        match &self.agent {
+            Some(agent) => agent.wait_for_change(since, wait).await,
+            None => tokio::time::sleep(wait).await,
+        }
+    }
+
+    async fn agent_reload(&self) -> Result<(), BackendError> {
+        let agent = self.agent()?.clone();
+        // Reading config files is blocking I/O.
+        tokio::task::spawn_blocking(move || agent.reload())
+            .await
+            .map_err(|e| BackendError::Internal(e.to_string()))?
     }
 }

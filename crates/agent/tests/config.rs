@@ -555,3 +555,25 @@ fn ui_is_enabled_by_flag_dev_or_config() {
         assert_eq!(c.ui_content_path, "/console/", "{name}");
     }
 }
+
+#[tokio::test]
+async fn hcl_services_and_checks_register_on_the_local_agent() {
+    use praetor_agent::{LocalAgent, LocalAgentConfig};
+    let config = load(&args(&["--config-file", &fixture("services.hcl")])).expect("loads");
+    let stop = tokio_util::sync::CancellationToken::new();
+    let (agent, task) = LocalAgent::new(LocalAgentConfig::from_runtime(&config), stop.clone());
+    let task = tokio::spawn(task.run());
+    agent.load_config(&config).expect("registers");
+    let services: Vec<String> = agent.services().into_iter().map(|s| s.id).collect();
+    assert_eq!(services, ["redis", "web"]);
+    let checks: Vec<String> = agent.checks().into_iter().map(|c| c.check_id).collect();
+    assert_eq!(checks, ["mem", "service:redis", "web-http"]);
+    let web = agent
+        .checks()
+        .into_iter()
+        .find(|c| c.check_id == "web-http")
+        .expect("web-http");
+    assert_eq!((web.r#type.as_str(), web.timeout.as_str()), ("http", "1s"));
+    stop.cancel();
+    task.await.expect("task ends");
+}

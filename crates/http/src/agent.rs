@@ -15,10 +15,24 @@ pub(crate) async fn agent_self(app: &App, call: &Call) -> Result<Response, HttpE
     let me = app.backend.agent_self();
     // Stats are informational; a missing leader must not fail the whole answer.
     let leader = app.backend.status_leader().await.unwrap_or_default();
-    Ok(crate::response::json(
-        &document(&me, &app.cfg, &leader),
-        call.pretty,
-    ))
+    let mut doc = document(&me, &app.cfg, &leader);
+    // Local counts as `consul info` shows them (strings); none without local state.
+    let services = app.backend.agent_services().await.unwrap_or_default();
+    let checks = app.backend.agent_checks().await.unwrap_or_default();
+    let count = |kind: &str| {
+        checks
+            .iter()
+            .filter(|c| c.r#type == kind)
+            .count()
+            .to_string()
+    };
+    doc["Stats"]["agent"] = json!({
+        "check_monitors": count("script"),
+        "check_ttls": count("ttl"),
+        "checks": checks.len().to_string(),
+        "services": services.len().to_string(),
+    });
+    Ok(crate::response::json(&doc, call.pretty))
 }
 
 fn document(me: &AgentSelf, cfg: &HttpConfig, leader: &str) -> Value {

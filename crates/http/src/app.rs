@@ -17,7 +17,8 @@ use crate::error::HttpError;
 use crate::params::QueryParams;
 use crate::path;
 use crate::route::{Endpoint, Lookup, lookup};
-use crate::{agent, catalog, health, kv, status, ui};
+use crate::{agent, agent_health, agent_local, catalog, health, kv, status, ui};
+use praetor_types::HealthStatus;
 
 /// What every handler shares.
 pub(crate) struct App {
@@ -119,6 +120,22 @@ async fn handle(
         Endpoint::StatusLeader => status::leader(app, call).await,
         Endpoint::StatusPeers => status::peers(app, call).await,
         Endpoint::AgentSelf => agent::agent_self(app, call).await,
+        Endpoint::AgentServices => agent_local::services(app, call).await,
+        Endpoint::AgentService => agent_local::service(app, call).await,
+        Endpoint::AgentServiceRegister => agent_local::register_service(app, call, body).await,
+        Endpoint::AgentServiceDeregister => agent_local::deregister_service(app, call).await,
+        Endpoint::AgentServiceMaintenance => agent_local::service_maintenance(app, call).await,
+        Endpoint::AgentMaintenance => agent_local::node_maintenance(app, call).await,
+        Endpoint::AgentChecks => agent_local::checks(app, call).await,
+        Endpoint::AgentCheckRegister => agent_local::register_check(app, body).await,
+        Endpoint::AgentCheckDeregister => agent_local::deregister_check(app, call).await,
+        Endpoint::AgentCheckPass => agent_local::ttl(app, call, HealthStatus::Passing).await,
+        Endpoint::AgentCheckWarn => agent_local::ttl(app, call, HealthStatus::Warning).await,
+        Endpoint::AgentCheckFail => agent_local::ttl(app, call, HealthStatus::Critical).await,
+        Endpoint::AgentCheckUpdate => agent_local::update(app, call, body).await,
+        Endpoint::AgentHealthServiceId => agent_health::by_id(app, call).await,
+        Endpoint::AgentHealthServiceName => agent_health::by_name(app, call).await,
+        Endpoint::AgentReload => agent_local::reload(app).await,
         Endpoint::CatalogRegister => catalog::register(app, call, body).await,
         Endpoint::CatalogDeregister => catalog::deregister(app, call, body).await,
         Endpoint::CatalogDatacenters => catalog::datacenters(app, call).await,

@@ -56,6 +56,24 @@ pub enum HttpError {
     /// `/v1/health/state/` without a state.
     #[error("Missing check state")]
     MissingCheckState,
+    /// A maintenance request without `?enable`.
+    #[error("Missing value for enable")]
+    MissingEnable,
+    /// `?enable` that is not a Go boolean.
+    #[error("Invalid value for enable: {0:?}")]
+    InvalidEnable(String),
+    /// A service maintenance request without a service ID in its path.
+    #[error("Missing service ID")]
+    MissingServiceId,
+    /// `/v1/agent/health/service/id/` without an ID.
+    #[error("Missing serviceID")]
+    MissingHealthServiceId,
+    /// `/v1/agent/health/service/name/` without a name.
+    #[error("Missing service Name")]
+    MissingHealthServiceName,
+    /// A check update with a status that is not `passing`, `warning` or `critical`.
+    #[error("Invalid check status: '{0}'")]
+    InvalidCheckStatus(String),
     /// `?passing` with a value that is not a Go boolean.
     #[error("Invalid value for ?passing")]
     InvalidPassing,
@@ -150,6 +168,12 @@ impl HttpError {
             | Self::MissingServiceName
             | Self::MissingCheckState
             | Self::InvalidPassing
+            | Self::MissingEnable
+            | Self::InvalidEnable(_)
+            | Self::MissingServiceId
+            | Self::MissingHealthServiceId
+            | Self::MissingHealthServiceName
+            | Self::InvalidCheckStatus(_)
             | Self::RequestDecode(_)
             | Self::Filter(_)
             | Self::UnsupportedParam(_)
@@ -158,6 +182,8 @@ impl HttpError {
             | Self::BodyRead(_)
             | Self::UnprintablePath
             | Self::MalformedPath => StatusCode::BAD_REQUEST,
+            Self::Backend(BackendError::BadRequest(_)) => StatusCode::BAD_REQUEST,
+            Self::Backend(BackendError::NotFound(_)) => StatusCode::NOT_FOUND,
             Self::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::UnknownPath { .. } => StatusCode::NOT_FOUND,

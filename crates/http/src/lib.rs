@@ -8,6 +8,8 @@
 //! (listen until a cancellation token fires, then drain).
 
 mod agent;
+mod agent_health;
+mod agent_local;
 mod app;
 mod catalog;
 mod decode;

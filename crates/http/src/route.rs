@@ -46,6 +46,38 @@ pub(crate) enum Endpoint {
     StatusPeers,
     /// `/v1/agent/self`
     AgentSelf,
+    /// `/v1/agent/services`
+    AgentServices,
+    /// `/v1/agent/service/<id>`
+    AgentService,
+    /// `/v1/agent/service/register`
+    AgentServiceRegister,
+    /// `/v1/agent/service/deregister/<id>`
+    AgentServiceDeregister,
+    /// `/v1/agent/service/maintenance/<id>`
+    AgentServiceMaintenance,
+    /// `/v1/agent/maintenance`
+    AgentMaintenance,
+    /// `/v1/agent/checks`
+    AgentChecks,
+    /// `/v1/agent/check/register`
+    AgentCheckRegister,
+    /// `/v1/agent/check/deregister/<id>`
+    AgentCheckDeregister,
+    /// `/v1/agent/check/pass/<id>`
+    AgentCheckPass,
+    /// `/v1/agent/check/warn/<id>`
+    AgentCheckWarn,
+    /// `/v1/agent/check/fail/<id>`
+    AgentCheckFail,
+    /// `/v1/agent/check/update/<id>`
+    AgentCheckUpdate,
+    /// `/v1/agent/health/service/id/<id>`
+    AgentHealthServiceId,
+    /// `/v1/agent/health/service/name/<name>`
+    AgentHealthServiceName,
+    /// `/v1/agent/reload`
+    AgentReload,
     /// `/v1/catalog/register`
     CatalogRegister,
     /// `/v1/catalog/deregister`
@@ -130,6 +162,54 @@ pub(crate) const ROUTES: &[Route] = &[
     Route::exact("/v1/status/leader", &[Get], Endpoint::StatusLeader),
     Route::exact("/v1/status/peers", &[Get], Endpoint::StatusPeers),
     Route::exact("/v1/agent/self", &[Get], Endpoint::AgentSelf),
+    Route::exact("/v1/agent/services", &[Get], Endpoint::AgentServices),
+    Route::prefix("/v1/agent/service/", &[Get], Endpoint::AgentService),
+    Route::exact(
+        "/v1/agent/service/register",
+        &[Put],
+        Endpoint::AgentServiceRegister,
+    ),
+    Route::prefix(
+        "/v1/agent/service/deregister/",
+        &[Put],
+        Endpoint::AgentServiceDeregister,
+    ),
+    Route::prefix(
+        "/v1/agent/service/maintenance/",
+        &[Put],
+        Endpoint::AgentServiceMaintenance,
+    ),
+    Route::exact("/v1/agent/maintenance", &[Put], Endpoint::AgentMaintenance),
+    Route::exact("/v1/agent/checks", &[Get], Endpoint::AgentChecks),
+    Route::exact(
+        "/v1/agent/check/register",
+        &[Put],
+        Endpoint::AgentCheckRegister,
+    ),
+    Route::prefix(
+        "/v1/agent/check/deregister/",
+        &[Put],
+        Endpoint::AgentCheckDeregister,
+    ),
+    Route::prefix("/v1/agent/check/pass/", &[Put], Endpoint::AgentCheckPass),
+    Route::prefix("/v1/agent/check/warn/", &[Put], Endpoint::AgentCheckWarn),
+    Route::prefix("/v1/agent/check/fail/", &[Put], Endpoint::AgentCheckFail),
+    Route::prefix(
+        "/v1/agent/check/update/",
+        &[Put],
+        Endpoint::AgentCheckUpdate,
+    ),
+    Route::prefix(
+        "/v1/agent/health/service/id/",
+        &[Get],
+        Endpoint::AgentHealthServiceId,
+    ),
+    Route::prefix(
+        "/v1/agent/health/service/name/",
+        &[Get],
+        Endpoint::AgentHealthServiceName,
+    ),
+    Route::exact("/v1/agent/reload", &[Put], Endpoint::AgentReload),
     Route::exact("/v1/catalog/register", &[Put], Endpoint::CatalogRegister),
     Route::exact(
         "/v1/catalog/deregister",

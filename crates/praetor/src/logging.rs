@@ -27,7 +27,7 @@ pub fn init(level: &str, json: bool) {
         let deps = if level == "trace" { "debug" } else { "warn" };
         EnvFilter::new(format!(
             "{deps},praetor={level},praetor_agent={level},praetor_server={level},\
-             praetor_raft={level},praetor_http={level}"
+             praetor_raft={level},praetor_http={level},praetor_checks={level}"
         ))
     });
     let builder = tracing_subscriber::fmt()
@@ -95,6 +95,7 @@ fn subsystem(target: &str) -> &str {
     let krate = target.split("::").next().unwrap_or(target);
     match krate {
         "praetor" | "praetor_agent" => "agent",
+        "praetor_checks" => "agent.checks",
         "praetor_server" => "agent.server",
         "praetor_raft" => "agent.server.raft",
         "praetor_http" => "agent.http",

@@ -7,11 +7,14 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::Parser;
 use praetor_agent::config::{AgentArgs, RuntimeConfig};
-use praetor_agent::{AgentSelf, Backend, LocalBackend};
+use praetor_agent::{
+    AgentSelf, AntiEntropy, AntiEntropyConfig, Backend, LocalAgent, LocalAgentConfig, LocalBackend,
+    ServerCatalog,
+};
 use praetor_http::HttpConfig;
 use praetor_raft::RaftConfig;
 use praetor_server::{Member, Server, ServerConfig};
-use tokio::signal::unix::{SignalKind, signal};
+use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
@@ -56,14 +59,16 @@ pub async fn agent(argv: Vec<String>) -> i32 {
     for warning in cfg.warnings() {
         warn!("{warning}");
     }
-    // Handlers first: a signal during startup is then handled once the agent runs,
-    // instead of killing the process with the default action.
-    let signals = match Signals::install() {
-        Ok(signals) => signals,
-        Err(e) => {
-            eprintln!("==> Error installing signal handlers: {e}");
-            return 1;
-        }
+    // Signal handlers go in before anything starts: a signal arriving while the agent
+    // starts (tests send one as soon as HTTP listens) waits for the loop instead of
+    // killing the process with the default action.
+    let (Ok(int), Ok(term), Ok(hup)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
+    ) else {
+        eprintln!("==> Error starting agent: cannot install signal handlers");
+        return 1;
     };
     let pid_file = cfg.pid_file.clone();
     let agent = match Agent::start(cfg, cmd.args).await {
@@ -77,32 +82,15 @@ pub async fn agent(argv: Vec<String>) -> i32 {
             return 1;
         }
     };
-    agent.run_until_signalled(signals).await
-}
-
-/// The signals the agent acts on.
-struct Signals {
-    int: tokio::signal::unix::Signal,
-    term: tokio::signal::unix::Signal,
-    hup: tokio::signal::unix::Signal,
-}
-
-impl Signals {
-    fn install() -> std::io::Result<Self> {
-        Ok(Self {
-            int: signal(SignalKind::interrupt())?,
-            term: signal(SignalKind::terminate())?,
-            hup: signal(SignalKind::hangup())?,
-        })
-    }
+    agent.run_until_signalled(int, term, hup).await
 }
 
 /// The running agent's components.
 struct Agent {
     cfg: Arc<RuntimeConfig>,
-    /// The command line, re-read with the config files on reload.
-    args: AgentArgs,
     server: Server,
+    /// The agent's own services and checks.
+    local: LocalAgent,
     shutdown: CancellationToken,
     tasks: JoinSet<()>,
 }
@@ -142,8 +130,27 @@ impl Agent {
             shutdown.clone(),
         ));
 
+        // Local services and checks: the config files' (a bad one fails the start),
+        // then persisted API registrations, then anti-entropy to the catalog.
+        let (local, local_task) =
+            LocalAgent::new(LocalAgentConfig::from_runtime(&cfg), shutdown.clone());
+        tasks.spawn(local_task.run());
+        let reload_args = args.clone();
+        local.set_config_loader(Box::new(move || {
+            praetor_agent::config::load(&reload_args).map_err(|e| e.to_string())
+        }));
+        let catalog = Arc::new(ServerCatalog(server.clone()));
+        local.set_catalog(catalog.clone());
+        let anti_entropy = AntiEntropy::new(local.clone(), catalog, AntiEntropyConfig::default());
+        local
+            .load_config(&cfg)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        // After the config's services, so API checks and maintenance of them restore.
+        local.restore();
+        tasks.spawn(anti_entropy.run(shutdown.clone()));
+
         let backend: Arc<dyn Backend> =
-            Arc::new(LocalBackend::new(server.clone(), agent_self(&cfg)));
+            Arc::new(LocalBackend::new(server.clone(), agent_self(&cfg)).with_agent(local.clone()));
         for listener in listeners {
             info!(address = %listener.local_addr()?, network = "tcp", "Started HTTP server");
             let (backend, http_cfg, stop) = (backend.clone(), http_config(&cfg), shutdown.clone());
@@ -162,21 +169,16 @@ impl Agent {
         info!("Consul agent running!");
         Ok(Self {
             cfg,
-            args,
             server,
+            local,
             shutdown,
             tasks,
         })
     }
 
-    /// Waits for SIGINT/SIGTERM (SIGHUP re-reads and validates the configuration),
+    /// Waits for SIGINT/SIGTERM (SIGHUP reloads the config's services and checks),
     /// then stops.
-    async fn run_until_signalled(self, signals: Signals) -> i32 {
-        let Signals {
-            mut int,
-            mut term,
-            mut hup,
-        } = signals;
+    async fn run_until_signalled(self, mut int: Signal, mut term: Signal, mut hup: Signal) -> i32 {
         let graceful = loop {
             tokio::select! {
                 _ = int.recv() => {
@@ -189,12 +191,10 @@ impl Agent {
                 }
                 _ = hup.recv() => {
                     info!("Caught signal: hangup");
-                    info!("Reloading configuration...");
-                    // Nothing reloadable (services, checks) exists yet; a bad file is
-                    // still reported, and the running configuration stays.
-                    if let Err(e) = praetor_agent::config::load(&self.args) {
-                        error!("Reload config failed: {e}");
-                    }
+                    // Reading config files blocks; a failure is logged by `reload` and
+                    // the running configuration stays.
+                    let local = self.local.clone();
+                    let _ = tokio::task::spawn_blocking(move || local.reload()).await;
                 }
             }
         };

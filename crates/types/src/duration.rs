@@ -133,3 +133,46 @@ pub fn parse_signed(input: &str) -> Result<(bool, Duration), DurationError> {
 
 #[cfg(test)]
 mod tests;
+
+/// Formats `d` like Go's `time.Duration.String` (`"10s"`, `"1m30s"`, `"500ms"`, `"0s"`),
+/// the form Consul shows check intervals and timeouts in.
+pub fn format_go_duration(d: Duration) -> String {
+    let nanos = d.as_nanos();
+    if nanos == 0 {
+        return "0s".to_owned();
+    }
+    if nanos < 1_000 {
+        return format!("{nanos}ns");
+    }
+    if nanos < 1_000_000 {
+        return format!("{}µs", decimal(nanos, 1_000));
+    }
+    if nanos < 1_000_000_000 {
+        return format!("{}ms", decimal(nanos, 1_000_000));
+    }
+    let secs = d.as_secs();
+    let (hours, minutes, seconds) = (secs / 3600, (secs % 3600) / 60, secs % 60);
+    let seconds = decimal(
+        u128::from(seconds) * 1_000_000_000 + u128::from(d.subsec_nanos()),
+        1_000_000_000,
+    );
+    if hours > 0 {
+        format!("{hours}h{minutes}m{seconds}s")
+    } else if minutes > 0 {
+        format!("{minutes}m{seconds}s")
+    } else {
+        format!("{seconds}s")
+    }
+}
+
+/// `value / unit` with the remainder as a decimal fraction, trailing zeros dropped.
+fn decimal(value: u128, unit: u128) -> String {
+    let whole = value / unit;
+    let rest = value % unit;
+    if rest == 0 {
+        return whole.to_string();
+    }
+    let width = unit.ilog10() as usize;
+    let fraction = format!("{rest:0width$}");
+    format!("{whole}.{}", fraction.trim_end_matches('0'))
+}

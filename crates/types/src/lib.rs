@@ -6,6 +6,7 @@
 #![warn(missing_docs)]
 
 pub mod catalog;
+pub mod decode;
 pub mod duration;
 pub mod kv;
 pub mod operator;

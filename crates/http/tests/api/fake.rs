@@ -12,8 +12,9 @@ use praetor_http::{HttpConfig, router};
 use std::collections::BTreeMap;
 
 use praetor_types::{
-    CheckServiceNode, Consistency, DeregisterRequest, HealthCheck, KvEntry, KvQuery, KvRequest,
-    KvResult, Node, NodeServices, QueryMeta, QueryOptions, RegisterRequest, ServiceNode,
+    CheckServiceNode, Consistency, DeregisterRequest, HealthCheck, HealthStatus, KvEntry, KvQuery,
+    KvRequest, KvResult, Node, NodeService, NodeServices, QueryMeta, QueryOptions, RegisterRequest,
+    ServiceNode,
 };
 use tokio::sync::Notify;
 use tower::ServiceExt as _;
@@ -29,6 +30,21 @@ pub struct FakeBackend {
     pub read_started: Notify,
     /// Catalog and health calls and canned answers.
     pub catalog: Mutex<CatalogFake>,
+    /// Agent-local services/checks calls and canned answers.
+    pub agent: Mutex<AgentFake>,
+}
+
+/// What the agent-local methods were asked and answer.
+#[derive(Default)]
+pub struct AgentFake {
+    pub services: Vec<NodeService>,
+    pub checks: Vec<HealthCheck>,
+    /// Every call, as `method arg…` text.
+    pub calls: Vec<String>,
+    /// Bodies of service and check registrations.
+    pub bodies: Vec<serde_json::Value>,
+    /// When set, every write fails with it.
+    pub error: Option<BackendError>,
 }
 
 /// What the catalog/health methods were asked and answer.
@@ -60,6 +76,16 @@ pub struct CatalogRead {
 }
 
 impl FakeBackend {
+    pub fn agent(&self) -> std::sync::MutexGuard<'_, AgentFake> {
+        self.agent.lock().expect("fake backend lock poisoned")
+    }
+
+    fn agent_call(&self, call: String) -> Result<(), BackendError> {
+        let mut a = self.agent();
+        a.calls.push(call);
+        a.error.clone().map_or(Ok(()), Err)
+    }
+
     pub fn cat(&self) -> std::sync::MutexGuard<'_, CatalogFake> {
         self.catalog.lock().expect("fake backend lock poisoned")
     }
@@ -104,6 +130,7 @@ impl Default for FakeBackend {
             block_reads: false,
             read_started: Notify::new(),
             catalog: Mutex::default(),
+            agent: Mutex::default(),
         }
     }
 }
@@ -296,6 +323,65 @@ impl Backend for FakeBackend {
             dev: true,
             ..AgentSelf::default()
         }
+    }
+
+    async fn agent_services(&self) -> Result<Vec<NodeService>, BackendError> {
+        Ok(self.agent().services.clone())
+    }
+
+    async fn agent_checks(&self) -> Result<Vec<HealthCheck>, BackendError> {
+        Ok(self.agent().checks.clone())
+    }
+
+    async fn agent_service_register(
+        &self,
+        definition: serde_json::Value,
+        replace_existing_checks: bool,
+    ) -> Result<(), BackendError> {
+        self.agent().bodies.push(definition);
+        self.agent_call(format!("service_register {replace_existing_checks}"))
+    }
+
+    async fn agent_service_deregister(&self, id: &str) -> Result<(), BackendError> {
+        self.agent_call(format!("service_deregister {id}"))
+    }
+
+    async fn agent_service_maintenance(
+        &self,
+        id: &str,
+        enable: bool,
+        reason: &str,
+    ) -> Result<(), BackendError> {
+        self.agent_call(format!("service_maintenance {id} {enable} {reason}"))
+    }
+
+    async fn agent_node_maintenance(&self, enable: bool, reason: &str) -> Result<(), BackendError> {
+        self.agent_call(format!("node_maintenance {enable} {reason}"))
+    }
+
+    async fn agent_check_register(
+        &self,
+        definition: serde_json::Value,
+    ) -> Result<(), BackendError> {
+        self.agent().bodies.push(definition);
+        self.agent_call("check_register".to_owned())
+    }
+
+    async fn agent_check_deregister(&self, id: &str) -> Result<(), BackendError> {
+        self.agent_call(format!("check_deregister {id}"))
+    }
+
+    async fn agent_check_update(
+        &self,
+        id: &str,
+        status: HealthStatus,
+        output: &str,
+    ) -> Result<(), BackendError> {
+        self.agent_call(format!("check_update {id} {status} {output}"))
+    }
+
+    async fn agent_reload(&self) -> Result<(), BackendError> {
+        self.agent_call("reload".to_owned())
     }
 }
 

@@ -1,6 +1,7 @@
 //! Router-level tests of the HTTP API against a fake backend (no sockets), plus one
 //! test over a real loopback listener.
 
+mod agent_local;
 mod catalog;
 mod fake;
 mod kv;

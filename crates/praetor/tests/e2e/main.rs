@@ -7,6 +7,7 @@ mod catalog_cli;
 mod crash;
 mod kv;
 mod lifecycle;
+mod services;
 mod ui;
 mod webdriver;
 

@@ -93,3 +93,19 @@ fn rejects_overflow_like_go() {
 fn long_fractions_are_truncated_not_rejected() {
     assert_eq!(ok("1.0000000000000000000000001s"), Duration::from_secs(1));
 }
+
+#[test]
+fn formats_like_go() {
+    let cases = [
+        (Duration::ZERO, "0s"),
+        (Duration::from_nanos(15), "15ns"),
+        (Duration::from_millis(500), "500ms"),
+        (Duration::from_secs(10), "10s"),
+        (Duration::from_millis(1_500), "1.5s"),
+        (Duration::from_secs(90), "1m30s"),
+        (Duration::from_secs(3600), "1h0m0s"),
+    ];
+    for (d, want) in cases {
+        assert_eq!(format_go_duration(d), want, "{d:?}");
+    }
+}
