@@ -153,6 +153,7 @@ enum Kind {
     Udp,
     Ttl(Duration),
     Alias,
+    Grpc,
     /// Decoded and validated, but not run by this agent yet.
     Unsupported(&'static str),
 }
@@ -231,7 +232,7 @@ impl CheckDefinition {
         }
         // Consul's `CheckType.Type` order.
         Ok(if !self.grpc.is_empty() {
-            Kind::Unsupported("gRPC")
+            Kind::Grpc
         } else if !self.http.is_empty() {
             Kind::Http
         } else if let Some(ttl) = ttl {
@@ -341,6 +342,15 @@ impl CheckDefinition {
                 self.spec(&check_id, CheckKind::Ttl { ttl }, interval, status),
                 "ttl",
             ),
+            Kind::Grpc => {
+                let kind = CheckKind::Grpc {
+                    target: self.grpc.clone(),
+                    use_tls: self.grpc_use_tls,
+                    tls_server_name: self.tls_server_name.clone(),
+                    tls_skip_verify: self.tls_skip_verify,
+                };
+                (self.spec(&check_id, kind, interval, status), "grpc")
+            }
         };
         let is_interval = !matches!(run, CheckRun::Alias { .. })
             && !matches!(&run, CheckRun::Spec(s) if matches!(s.kind, CheckKind::Ttl { .. }));

@@ -94,8 +94,8 @@ fn validation_errors_use_consuls_texts() {
         "Invalid check: Status for checks must 'passing', 'warning', 'critical'"
     );
     assert_eq!(
-        err(json!({"Name":"w","Check":{"GRPC":"127.0.0.1:1","GRPCUseTLS":true,"Interval":"1s"}})),
-        "Invalid check: gRPC checks are not supported by this agent yet"
+        err(json!({"Name":"w","Check":{"DockerContainerID":"c1","Args":["true"],"Interval":"1s"}})),
+        "Invalid check: Docker checks are not supported by this agent yet"
     );
     assert_eq!(
         err(json!({"Name":"w","Weights":{"Passing":0}})),
@@ -190,4 +190,24 @@ fn a_single_checks_block_is_a_list_of_one() {
     let reg = register(json!({"name":"web","checks":{"ttl":"5s"}})).expect("valid");
     assert_eq!(reg.checks.len(), 1);
     assert_eq!(reg.checks[0].check.check_id, "service:web");
+}
+
+#[test]
+fn grpc_check_runs_the_health_protocol_runner() {
+    let body = json!({"Name":"w","Check":{"GRPC":"127.0.0.1:9000/web","GRPCUseTLS":true,
+        "TLSServerName":"web.local","TLSSkipVerify":true,"Interval":"5s"}});
+    let reg = register(body).expect("valid");
+    assert_eq!(reg.checks[0].check.r#type, "grpc");
+    let CheckRun::Spec(spec) = &reg.checks[0].run else {
+        panic!("runs")
+    };
+    assert_eq!(
+        spec.kind,
+        CheckKind::Grpc {
+            target: "127.0.0.1:9000/web".into(),
+            use_tls: true,
+            tls_server_name: "web.local".into(),
+            tls_skip_verify: true,
+        }
+    );
 }
