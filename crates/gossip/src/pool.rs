@@ -218,7 +218,11 @@ async fn pump_events(
                     serf::event::MemberEventType::Update => MemberEventKind::Update,
                     serf::event::MemberEventType::Reap => MemberEventKind::Reap,
                 };
-                let members: Vec<Member> = e.members().iter().map(Member::from_serf).collect();
+                let members: Vec<Member> = e
+                    .members()
+                    .iter()
+                    .map(crate::member::member_from_serf)
+                    .collect();
                 for m in &members {
                     info!(node = %m.name, addr = %m.addr, event = %kind, "member event");
                 }
@@ -259,14 +263,14 @@ impl Membership for SerfPool {
             .members()
             .await
             .iter()
-            .map(Member::from_serf)
+            .map(crate::member::member_from_serf)
             .collect();
         v.sort_by(|a, b| a.name.cmp(&b.name));
         v
     }
 
     async fn local_member(&self) -> Member {
-        Member::from_serf(&self.serf.local_member().await)
+        crate::member::member_from_serf(&self.serf.local_member().await)
     }
 
     async fn join(&self, addrs: &[String]) -> Result<usize, Error> {
