@@ -58,14 +58,18 @@ impl Question<'_> {
     /// NXDOMAIN with the zone's SOA in AUTHORITY.
     pub fn nxdomain(&self) -> Reply {
         let mut reply = Reply::empty(ResponseCode::NXDomain, true);
-        reply.authorities.extend(records::soa(self.settings, self.domain));
+        reply
+            .authorities
+            .extend(records::soa(self.settings, self.domain));
         reply
     }
 
     /// NOERROR, no answer, the SOA in AUTHORITY (RFC 2308 NODATA).
     pub fn nodata(&self) -> Reply {
         let mut reply = Reply::empty(ResponseCode::NoError, true);
-        reply.authorities.extend(records::soa(self.settings, self.domain));
+        reply
+            .authorities
+            .extend(records::soa(self.settings, self.domain));
         reply
     }
 
@@ -92,7 +96,9 @@ impl Question<'_> {
         };
         if address {
             match node.address.parse::<IpAddr>() {
-                Ok(ip) if (ip.is_ipv4() && self.wants_v4()) || (ip.is_ipv6() && self.wants_v6()) => {
+                Ok(ip)
+                    if (ip.is_ipv4() && self.wants_v4()) || (ip.is_ipv6() && self.wants_v6()) =>
+                {
                     reply.answers.push(records::address(&self.name, ttl, ip));
                 }
                 Ok(_) => {}
@@ -175,7 +181,9 @@ impl Question<'_> {
                 }
                 Err(_) => {
                     if let Some(target) = records::fqdn(text)
-                        && !cnames.iter().any(|r: &Record| r.data.to_string() == target.to_string())
+                        && !cnames
+                            .iter()
+                            .any(|r: &Record| r.data.to_string() == target.to_string())
                     {
                         cnames.push(records::cname(&self.name, ttl, target));
                     }

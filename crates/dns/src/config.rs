@@ -81,7 +81,9 @@ impl DnsSettings {
             match parse_recursor(text) {
                 Some(addr) if !recursors.contains(&addr) => recursors.push(addr),
                 Some(_) => {}
-                None => tracing::warn!(recursor = %text, "ignoring recursor that is not an IP address"),
+                None => {
+                    tracing::warn!(recursor = %text, "ignoring recursor that is not an IP address")
+                }
             }
         }
         Self {
@@ -147,7 +149,9 @@ pub fn parse_recursor(text: &str) -> Option<SocketAddr> {
         return Some(addr);
     }
     let bare = text.trim_start_matches('[').trim_end_matches(']');
-    bare.parse::<IpAddr>().ok().map(|ip| SocketAddr::new(ip, 53))
+    bare.parse::<IpAddr>()
+        .ok()
+        .map(|ip| SocketAddr::new(ip, 53))
 }
 
 #[cfg(test)]

@@ -102,7 +102,8 @@ impl DnsHandler {
             RecordType::NS => return Ok(q.ns(&self.servers().await?)),
             _ => {}
         }
-        let dc_ok = |dc: &Option<String>| dc.as_ref().is_none_or(|d| *d == self.settings.datacenter);
+        let dc_ok =
+            |dc: &Option<String>| dc.as_ref().is_none_or(|d| *d == self.settings.datacenter);
         match lookup {
             Lookup::Apex => Ok(q.nodata()),
             Lookup::Node { node, dc } if dc_ok(&dc) => {
@@ -143,7 +144,10 @@ impl DnsHandler {
         }
         // Names are matched case-insensitively, as in Consul.
         let (_, nodes) = self.backend.catalog_nodes(self.opts(false)).await?;
-        match nodes.into_iter().find(|n| n.node.eq_ignore_ascii_case(name)) {
+        match nodes
+            .into_iter()
+            .find(|n| n.node.eq_ignore_ascii_case(name))
+        {
             Some(n) if n.node != name => self.node_exact(&n.node).await,
             _ => Ok(None),
         }
@@ -210,7 +214,11 @@ impl DnsHandler {
 
     /// PTR answers for an address: the nodes at it, else the services at it;
     /// `None` when nothing is.
-    async fn reverse(&self, query: &Query, ip: Option<IpAddr>) -> Result<Option<Reply>, BackendError> {
+    async fn reverse(
+        &self,
+        query: &Query,
+        ip: Option<IpAddr>,
+    ) -> Result<Option<Reply>, BackendError> {
         let Some(ip) = ip else { return Ok(None) };
         let s = &self.settings;
         let (_, nodes) = self.backend.catalog_nodes(self.opts(false)).await?;
@@ -254,7 +262,15 @@ impl DnsHandler {
         if s.recursors.is_empty() {
             return Outcome::Reply(Reply::empty(ResponseCode::Refused, false));
         }
-        match recursor::forward(raw, udp, &s.recursors, s.recursor_timeout, s.recursor_random).await {
+        match recursor::forward(
+            raw,
+            udp,
+            &s.recursors,
+            s.recursor_timeout,
+            s.recursor_random,
+        )
+        .await
+        {
             Some(msg) => Outcome::Relay(msg),
             None => Outcome::Reply(Reply::empty(ResponseCode::ServFail, false)),
         }
@@ -282,9 +298,10 @@ impl RequestHandler for DnsHandler {
             Some(ResponseCode::NotImp)
         } else if queries.len() != 1 {
             Some(ResponseCode::FormErr)
-        } else if !matches!(queries[0].query_class(), DNSClass::IN | DNSClass::ANY) {
-            Some(ResponseCode::NotImp)
-        } else if matches!(queries[0].query_type(), RecordType::AXFR | RecordType::IXFR) {
+        } else if !matches!(queries[0].query_class(), DNSClass::IN | DNSClass::ANY)
+            || matches!(queries[0].query_type(), RecordType::AXFR | RecordType::IXFR)
+        {
+            // Other classes (CHAOS …) and zone transfers are not served.
             Some(ResponseCode::NotImp)
         } else if request.edns.as_ref().is_some_and(|e| e.version() > 0) {
             Some(ResponseCode::BADVERS)
@@ -361,11 +378,12 @@ fn response_edns(request: Option<&Edns>, reply: &Reply, udp: bool) -> Option<Edn
         } else {
             0
         };
-        edns.options_mut().insert(EdnsOption::Subnet(ClientSubnet::new(
-            subnet.addr(),
-            subnet.source_prefix(),
-            scope,
-        )));
+        edns.options_mut()
+            .insert(EdnsOption::Subnet(ClientSubnet::new(
+                subnet.addr(),
+                subnet.source_prefix(),
+                scope,
+            )));
     }
     Some(edns)
 }

@@ -75,8 +75,8 @@ impl Zones {
     pub fn route(&self, labels: &[String], srv: bool) -> Route {
         let lower: Vec<String> = labels.iter().map(|l| l.to_ascii_lowercase()).collect();
         let mut best: Option<(usize, bool)> = None;
-        for (zone, alt) in std::iter::once((&self.domain, false))
-            .chain(self.alt.iter().map(|z| (z, true)))
+        for (zone, alt) in
+            std::iter::once((&self.domain, false)).chain(self.alt.iter().map(|z| (z, true)))
         {
             if lower.len() >= zone.len()
                 && lower[lower.len() - zone.len()..] == zone[..]
@@ -96,7 +96,8 @@ impl Zones {
             };
         }
         let n = lower.len();
-        if n >= 2 && lower[n - 1] == "arpa" && (lower[n - 2] == "in-addr" || lower[n - 2] == "ip6") {
+        if n >= 2 && lower[n - 1] == "arpa" && (lower[n - 2] == "in-addr" || lower[n - 2] == "ip6")
+        {
             let body: Vec<&str> = lower[..n - 2].iter().map(String::as_str).collect();
             let ip = if lower[n - 2] == "in-addr" {
                 reverse_v4(&body)

@@ -37,7 +37,11 @@ pub fn cname(name: &Name, ttl: u32, target: Name) -> Record {
 
 /// An SRV record with Consul's priority 1.
 pub fn srv(name: &Name, ttl: u32, weight: u16, port: u16, target: Name) -> Record {
-    Record::from_rdata(name.clone(), ttl, RData::SRV(SRV::new(1, weight, port, target)))
+    Record::from_rdata(
+        name.clone(),
+        ttl,
+        RData::SRV(SRV::new(1, weight, port, target)),
+    )
 }
 
 /// A PTR record.
@@ -114,7 +118,11 @@ pub fn name_servers(
         let Some(target) = node_name(node, &settings.datacenter, domain) else {
             continue;
         };
-        ns.push(Record::from_rdata(zone.clone(), ttl, RData::NS(NS(target.clone()))));
+        ns.push(Record::from_rdata(
+            zone.clone(),
+            ttl,
+            RData::NS(NS(target.clone())),
+        ));
         glue.push(address(&target, ttl, *ip));
     }
     (ns, glue)
@@ -132,7 +140,10 @@ mod tests {
     #[test]
     fn rfc1464_escapes_keys_and_values() {
         assert_eq!(rfc1464("rack", "r1"), "rack=r1");
-        assert_eq!(rfc1464("consul-network-segment", ""), "consul-network-segment=");
+        assert_eq!(
+            rfc1464("consul-network-segment", ""),
+            "consul-network-segment="
+        );
         assert_eq!(rfc1464("a=b", "c"), "a`=b=c");
         assert_eq!(rfc1464("a`b", "c`d"), "a``b=c``d");
         assert_eq!(rfc1464("  k ", "v"), "` ` k` =v");

@@ -33,7 +33,11 @@ impl Limits {
         if !udp {
             return Self {
                 max_size: usize::from(u16::MAX),
-                max_answers: if srv { TCP_MAX_SRV_ANSWERS } else { TCP_MAX_ANSWERS },
+                max_answers: if srv {
+                    TCP_MAX_SRV_ANSWERS
+                } else {
+                    TCP_MAX_ANSWERS
+                },
             };
         }
         match edns_size {
@@ -113,8 +117,16 @@ fn keep_answers(reply: &mut Reply, n: usize) {
 
 /// The size of `reply` on the wire (compressed, with its question and OPT record).
 pub fn encoded_len(reply: &Reply, query: &Query, edns: Option<&Edns>) -> usize {
-    let mut msg = Message::new(0, hickory_proto::op::MessageType::Response, hickory_proto::op::OpCode::Query);
-    msg.metadata = Metadata::new(0, hickory_proto::op::MessageType::Response, hickory_proto::op::OpCode::Query);
+    let mut msg = Message::new(
+        0,
+        hickory_proto::op::MessageType::Response,
+        hickory_proto::op::OpCode::Query,
+    );
+    msg.metadata = Metadata::new(
+        0,
+        hickory_proto::op::MessageType::Response,
+        hickory_proto::op::OpCode::Query,
+    );
     msg.queries.push(query.clone());
     msg.answers.clone_from(&reply.answers);
     msg.authorities.clone_from(&reply.authorities);
@@ -145,7 +157,9 @@ mod tests {
         for i in 0..n {
             let target = records::fqdn(&format!("node-with-a-longish-name-{i}.node.dc1.consul"))
                 .unwrap_or_else(Name::root);
-            reply.answers.push(records::srv(&name, 0, 1, 80, target.clone()));
+            reply
+                .answers
+                .push(records::srv(&name, 0, 1, 80, target.clone()));
             reply.additionals.push(records::address(
                 &target,
                 0,
@@ -179,7 +193,12 @@ mod tests {
         assert!(encoded_len(&reply, &question(), None) <= 512);
         let mut big = srv_reply(40);
         let edns = Edns::new();
-        assert!(fit(&mut big, &question(), Some(&edns), Limits::new(true, Some(1232), 3, true)));
+        assert!(fit(
+            &mut big,
+            &question(),
+            Some(&edns),
+            Limits::new(true, Some(1232), 3, true)
+        ));
         assert!(big.answers.len() > 8);
         assert!(encoded_len(&big, &question(), Some(&edns)) <= 1232);
     }
@@ -187,9 +206,19 @@ mod tests {
     #[test]
     fn tcp_and_small_replies_are_left_alone() {
         let mut reply = srv_reply(40);
-        assert!(!fit(&mut reply, &question(), None, Limits::new(false, None, 3, true)));
+        assert!(!fit(
+            &mut reply,
+            &question(),
+            None,
+            Limits::new(false, None, 3, true)
+        ));
         assert_eq!(reply.answers.len(), 40);
         let mut small = srv_reply(2);
-        assert!(!fit(&mut small, &question(), None, Limits::new(true, None, 3, true)));
+        assert!(!fit(
+            &mut small,
+            &question(),
+            None,
+            Limits::new(true, None, 3, true)
+        ));
     }
 }

@@ -15,7 +15,12 @@ fn node(name: &str, address: &str) -> Node {
     }
 }
 
-fn instance(node_name: &str, address: &str, svc_addr: &str, status: HealthStatus) -> CheckServiceNode {
+fn instance(
+    node_name: &str,
+    address: &str,
+    svc_addr: &str,
+    status: HealthStatus,
+) -> CheckServiceNode {
     CheckServiceNode {
         node: node(node_name, address),
         service: NodeService {
@@ -23,7 +28,10 @@ fn instance(node_name: &str, address: &str, svc_addr: &str, status: HealthStatus
             service: "web".to_owned(),
             address: svc_addr.to_owned(),
             port: 80,
-            weights: Weights { passing: 10, warning: 2 },
+            weights: Weights {
+                passing: 10,
+                warning: 2,
+            },
             ..NodeService::default()
         },
         checks: vec![HealthCheck {
@@ -58,7 +66,10 @@ fn node_a_answer_with_meta_in_additional() {
     let reply = question(&s, "node1.node.consul", RecordType::A).node(Some(&n));
     assert_eq!(reply.rcode, ResponseCode::NoError);
     assert_eq!(texts(&reply.answers), ["node1.node.consul. A 172.20.20.10"]);
-    assert_eq!(texts(&reply.additionals), ["node1.node.consul. TXT rack=r1"]);
+    assert_eq!(
+        texts(&reply.additionals),
+        ["node1.node.consul. TXT rack=r1"]
+    );
     // AAAA on an IPv4 node: NOERROR, no answer, no SOA, meta still in additional.
     let reply = question(&s, "node1.node.consul", RecordType::AAAA).node(Some(&n));
     assert!(reply.answers.is_empty() && reply.authorities.is_empty());
@@ -98,7 +109,10 @@ fn critical_instances_never_answer_and_warning_only_without_only_passing() {
     let reply = question(&s, "web.service.consul", RecordType::A).service("web", all.clone());
     assert_eq!(
         texts(&reply.answers),
-        ["web.service.consul. A 10.0.0.1", "web.service.consul. A 10.0.0.2"]
+        [
+            "web.service.consul. A 10.0.0.1",
+            "web.service.consul. A 10.0.0.2"
+        ]
     );
     s.only_passing = true;
     let reply = question(&s, "web.service.consul", RecordType::A).service("web", all);
@@ -138,7 +152,10 @@ fn duplicates_collapse_and_nodata_has_soa() {
     let s = DnsSettings::default();
     let mut second = instance("node1", "10.0.0.1", "", HealthStatus::Passing);
     second.service.id = "web2".to_owned();
-    let all = vec![instance("node1", "10.0.0.1", "", HealthStatus::Passing), second];
+    let all = vec![
+        instance("node1", "10.0.0.1", "", HealthStatus::Passing),
+        second,
+    ];
     let reply = question(&s, "web.service.consul", RecordType::A).service("web", all.clone());
     assert_eq!(reply.answers.len(), 1);
     let reply = question(&s, "web.service.consul", RecordType::AAAA).service("web", all);
@@ -153,10 +170,13 @@ fn ttls_come_from_the_settings() {
     s.service_ttl
         .insert("*".to_owned(), std::time::Duration::from_secs(5));
     s.node_ttl = std::time::Duration::from_secs(30);
-    let reply = question(&s, "web.service.consul", RecordType::A)
-        .service("web", vec![instance("node1", "10.0.0.1", "", HealthStatus::Passing)]);
+    let reply = question(&s, "web.service.consul", RecordType::A).service(
+        "web",
+        vec![instance("node1", "10.0.0.1", "", HealthStatus::Passing)],
+    );
     assert_eq!(reply.answers[0].ttl, 5);
-    let reply = question(&s, "node1.node.consul", RecordType::A).node(Some(&node("node1", "10.0.0.1")));
+    let reply =
+        question(&s, "node1.node.consul", RecordType::A).node(Some(&node("node1", "10.0.0.1")));
     assert_eq!(reply.answers[0].ttl, 30);
 }
 
@@ -165,18 +185,35 @@ fn hostname_addresses_become_cnames() {
     let s = DnsSettings::default();
     let reply = question(&s, "web.service.consul", RecordType::A).service(
         "web",
-        vec![instance("node1", "10.0.0.1", "web.example.com", HealthStatus::Passing)],
+        vec![instance(
+            "node1",
+            "10.0.0.1",
+            "web.example.com",
+            HealthStatus::Passing,
+        )],
     );
-    assert_eq!(texts(&reply.answers), ["web.service.consul. CNAME web.example.com."]);
+    assert_eq!(
+        texts(&reply.answers),
+        ["web.service.consul. CNAME web.example.com."]
+    );
 }
 
 #[test]
 fn name_servers_fall_back_to_this_agent() {
-    let me = ("server1".to_owned(), "127.0.0.1".parse().unwrap_or_else(|_| unreachable!()));
+    let me = (
+        "server1".to_owned(),
+        "127.0.0.1".parse().unwrap_or_else(|_| unreachable!()),
+    );
     let servers = pick_servers(Vec::new(), Some(&me));
     let s = DnsSettings::default();
     let reply = question(&s, "consul", RecordType::SOA).soa(&servers);
     assert_eq!(reply.answers.len(), 1);
-    assert_eq!(texts(&reply.authorities), ["consul. NS server1.node.dc1.consul."]);
-    assert_eq!(texts(&reply.additionals), ["server1.node.dc1.consul. A 127.0.0.1"]);
+    assert_eq!(
+        texts(&reply.authorities),
+        ["consul. NS server1.node.dc1.consul."]
+    );
+    assert_eq!(
+        texts(&reply.additionals),
+        ["server1.node.dc1.consul. A 127.0.0.1"]
+    );
 }

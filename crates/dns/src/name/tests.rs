@@ -41,7 +41,10 @@ fn node_names_join_every_query_part() {
     assert_eq!(lookup("node1.node.consul."), node("node1", None));
     assert_eq!(lookup("Node1.NODE.Consul."), node("node1", None));
     assert_eq!(lookup("node1.node.dc1.consul."), node("node1", Some("dc1")));
-    assert_eq!(lookup("node1.node.dc1.dc.consul."), node("node1", Some("dc1")));
+    assert_eq!(
+        lookup("node1.node.dc1.dc.consul."),
+        node("node1", Some("dc1"))
+    );
     assert_eq!(lookup("a.b.node.consul."), node("a.b", None));
     assert_eq!(lookup("node.consul."), Lookup::Invalid);
     assert_eq!(lookup("node1.node.a.b.consul."), Lookup::Invalid);
@@ -50,9 +53,18 @@ fn node_names_join_every_query_part() {
 #[test]
 fn service_names_take_one_joined_tag() {
     assert_eq!(lookup("web.service.consul."), svc("web", None, None));
-    assert_eq!(lookup("rails.web.service.consul."), svc("web", Some("rails"), None));
-    assert_eq!(lookup("a.b.web.service.consul."), svc("web", Some("a.b"), None));
-    assert_eq!(lookup("web.service.dc2.consul."), svc("web", None, Some("dc2")));
+    assert_eq!(
+        lookup("rails.web.service.consul."),
+        svc("web", Some("rails"), None)
+    );
+    assert_eq!(
+        lookup("a.b.web.service.consul."),
+        svc("web", Some("a.b"), None)
+    );
+    assert_eq!(
+        lookup("web.service.dc2.consul."),
+        svc("web", None, Some("dc2"))
+    );
     assert_eq!(lookup("service.consul."), Lookup::Invalid);
     // The right-most kind label wins: a service called "node".
     assert_eq!(lookup("node.service.consul."), svc("node", None, None));
@@ -61,13 +73,22 @@ fn service_names_take_one_joined_tag() {
 #[test]
 fn rfc2782_names() {
     assert_eq!(lookup("_web._tcp.service.consul."), svc("web", None, None));
-    assert_eq!(lookup("_web._rails.service.consul."), svc("web", Some("rails"), None));
+    assert_eq!(
+        lookup("_web._rails.service.consul."),
+        svc("web", Some("rails"), None)
+    );
     assert_eq!(lookup_as("_web._tcp.consul.", true), svc("web", None, None));
-    assert_eq!(lookup_as("_web._tcp.dc1.consul.", true), svc("web", None, Some("dc1")));
+    assert_eq!(
+        lookup_as("_web._tcp.dc1.consul.", true),
+        svc("web", None, Some("dc1"))
+    );
     // Without SRV the short form is not a name.
     assert_eq!(lookup("_web._tcp.consul."), Lookup::Invalid);
     // Only two underscore parts make the RFC 2782 form.
-    assert_eq!(lookup("_a._b._c.service.consul."), svc("_c", Some("_a._b"), None));
+    assert_eq!(
+        lookup("_a._b._c.service.consul."),
+        svc("_c", Some("_a._b"), None)
+    );
 }
 
 #[test]
@@ -82,7 +103,10 @@ fn addr_names_decode_hex() {
     );
     assert_eq!(lookup("c00002zz.addr.consul."), Lookup::Invalid);
     assert_eq!(lookup("c00002.addr.consul."), Lookup::Invalid);
-    assert_eq!(ip_hex("192.0.2.10".parse().unwrap_or_else(|_| unreachable!())), "c000020a");
+    assert_eq!(
+        ip_hex("192.0.2.10".parse().unwrap_or_else(|_| unreachable!())),
+        "c000020a"
+    );
 }
 
 #[test]
@@ -91,7 +115,10 @@ fn zones_apex_and_outside() {
     assert_eq!(lookup("whatever.consul."), Lookup::Invalid);
     assert_eq!(lookup("web.query.consul."), Lookup::Unsupported);
     assert_eq!(lookup("web.service.p1.peer.consul."), Lookup::Unsupported);
-    assert_eq!(zones().route(&labels("example.com."), false), Route::Outside);
+    assert_eq!(
+        zones().route(&labels("example.com."), false),
+        Route::Outside
+    );
     assert_eq!(zones().route(&labels("notconsul."), false), Route::Outside);
     assert!(matches!(
         zones().route(&labels("web.service.example.internal."), false),
@@ -107,9 +134,18 @@ fn reverse_names() {
         Route::Reverse(ip("172.20.20.10"))
     );
     let v6 = "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa.";
-    assert_eq!(zones().route(&labels(v6), false), Route::Reverse(ip("2001:db8::1")));
-    assert_eq!(zones().route(&labels("1.2.in-addr.arpa."), false), Route::Reverse(None));
-    assert_eq!(zones().route(&labels("300.1.1.1.in-addr.arpa."), false), Route::Reverse(None));
+    assert_eq!(
+        zones().route(&labels(v6), false),
+        Route::Reverse(ip("2001:db8::1"))
+    );
+    assert_eq!(
+        zones().route(&labels("1.2.in-addr.arpa."), false),
+        Route::Reverse(None)
+    );
+    assert_eq!(
+        zones().route(&labels("300.1.1.1.in-addr.arpa."), false),
+        Route::Reverse(None)
+    );
 }
 
 proptest! {
