@@ -105,6 +105,7 @@ impl Agent {
                 listeners.push(listener);
             }
         }
+        let dns_listeners = crate::dns::bind(&cfg).await?;
         let server = Server::start(ServerConfig::new(raft_config(&cfg)))
             .await
             .context("starting server")?;
@@ -118,6 +119,13 @@ impl Agent {
 
         let backend: Arc<dyn Backend> =
             Arc::new(LocalBackend::new(server.clone(), agent_self(&cfg)));
+        crate::dns::serve(
+            dns_listeners,
+            backend.clone(),
+            &cfg,
+            &mut tasks,
+            shutdown.clone(),
+        );
         for listener in listeners {
             info!(address = %listener.local_addr()?, network = "tcp", "Started HTTP server");
             let (backend, http_cfg, stop) = (backend.clone(), http_config(&cfg), shutdown.clone());

@@ -3,6 +3,7 @@
 
 mod agent;
 mod crash;
+mod dns;
 mod kv;
 mod lifecycle;
 
