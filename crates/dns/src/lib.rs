@@ -7,6 +7,8 @@
 
 pub mod answer;
 mod config;
+#[doc(hidden)]
+pub mod fuzzing;
 mod handler;
 pub mod name;
 pub mod records;

@@ -4,8 +4,9 @@
 
 use std::collections::HashSet;
 
-use hickory_proto::op::{Edns, Message, Metadata, Query};
-use hickory_proto::rr::{Name, RData, RecordType};
+use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query};
+use hickory_proto::rr::{Name, RData, Record, RecordType};
+use hickory_proto::serialize::binary::BinEncodable as _;
 
 use crate::answer::Reply;
 
@@ -61,16 +62,16 @@ pub fn fit(reply: &mut Reply, query: &Query, edns: Option<&Edns>, limits: Limits
         keep_answers(reply, limits.max_answers);
         trimmed = true;
     }
-    if encoded_len(reply, query, edns) <= limits.max_size {
+    if wire_len(reply, query, edns) <= limits.max_size {
         return trimmed;
     }
-    // The largest answer count that fits, by bisection (each probe encodes once).
+    // The largest answer count that fits, by bisection (sizes are plain arithmetic).
     let (mut lo, mut hi) = (1, reply.answers.len());
     while lo < hi {
         let mid = lo + (hi - lo).div_ceil(2);
         let mut probe = reply.clone();
         keep_answers(&mut probe, mid);
-        if encoded_len(&probe, query, edns) <= limits.max_size {
+        if wire_len(&probe, query, edns) <= limits.max_size {
             lo = mid;
         } else {
             hi = mid - 1;
@@ -79,10 +80,10 @@ pub fn fit(reply: &mut Reply, query: &Query, edns: Option<&Edns>, limits: Limits
     if lo < reply.answers.len() {
         keep_answers(reply, lo);
     }
-    if encoded_len(reply, query, edns) > limits.max_size {
+    if wire_len(reply, query, edns) > limits.max_size {
         reply.additionals.clear();
     }
-    if encoded_len(reply, query, edns) > limits.max_size {
+    if wire_len(reply, query, edns) > limits.max_size {
         reply.authorities.clear();
     }
     true
@@ -115,18 +116,50 @@ fn keep_answers(reply: &mut Reply, n: usize) {
     }
 }
 
-/// The size of `reply` on the wire (compressed, with its question and OPT record).
+/// The size of `reply` on the wire without name compression: an upper bound of what
+/// is sent, which is compressed (Consul measures the same way).
+pub fn wire_len(reply: &Reply, query: &Query, edns: Option<&Edns>) -> usize {
+    let records = reply
+        .answers
+        .iter()
+        .chain(&reply.authorities)
+        .chain(&reply.additionals)
+        .map(record_len)
+        .sum::<usize>();
+    let opt = edns.map_or(0, |e| {
+        11 + e
+            .options()
+            .as_ref()
+            .iter()
+            .map(|(_, o)| 4 + usize::from(o.len()))
+            .sum::<usize>()
+    });
+    12 + name_len(query.name()) + 4 + records + opt
+}
+
+fn name_len(name: &Name) -> usize {
+    name.iter().map(|l| l.len() + 1).sum::<usize>() + 1
+}
+
+fn record_len(record: &Record) -> usize {
+    let rdata = match &record.data {
+        RData::A(_) => 4,
+        RData::AAAA(_) => 16,
+        RData::SRV(srv) => 6 + name_len(&srv.target),
+        RData::CNAME(n) => name_len(&n.0),
+        RData::NS(n) => name_len(&n.0),
+        RData::PTR(n) => name_len(&n.0),
+        RData::TXT(txt) => txt.txt_data.iter().map(|t| 1 + t.len()).sum(),
+        RData::SOA(soa) => name_len(&soa.mname) + name_len(&soa.rname) + 20,
+        other => other.to_bytes().map_or(usize::from(u16::MAX), |b| b.len()),
+    };
+    name_len(&record.name) + 10 + rdata
+}
+
+/// The size of `reply` on the wire as hickory encodes it (compressed, with its
+/// question and OPT record).
 pub fn encoded_len(reply: &Reply, query: &Query, edns: Option<&Edns>) -> usize {
-    let mut msg = Message::new(
-        0,
-        hickory_proto::op::MessageType::Response,
-        hickory_proto::op::OpCode::Query,
-    );
-    msg.metadata = Metadata::new(
-        0,
-        hickory_proto::op::MessageType::Response,
-        hickory_proto::op::OpCode::Query,
-    );
+    let mut msg = Message::new(0, MessageType::Response, OpCode::Query);
     msg.queries.push(query.clone());
     msg.answers.clone_from(&reply.answers);
     msg.authorities.clone_from(&reply.authorities);
@@ -191,16 +224,18 @@ mod tests {
         assert!(fit(&mut reply, &question(), None, limits));
         assert!(!reply.answers.is_empty());
         assert!(encoded_len(&reply, &question(), None) <= 512);
+        assert!(wire_len(&reply, &question(), None) <= 512);
+        assert!(wire_len(&reply, &question(), None) >= encoded_len(&reply, &question(), None));
         let mut big = srv_reply(40);
         let edns = Edns::new();
         assert!(fit(
             &mut big,
             &question(),
             Some(&edns),
-            Limits::new(true, Some(1232), 3, true)
+            Limits::new(true, Some(4096), 3, true)
         ));
         assert!(big.answers.len() > 8);
-        assert!(encoded_len(&big, &question(), Some(&edns)) <= 1232);
+        assert!(encoded_len(&big, &question(), Some(&edns)) <= 4096);
     }
 
     #[test]
