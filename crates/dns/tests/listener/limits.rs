@@ -135,3 +135,34 @@ async fn many_instances_fit_in_512_bytes() {
     assert!(!r.metadata.truncation);
     f.stop().await;
 }
+
+#[tokio::test]
+async fn edns_client_subnet_is_echoed_with_its_scope() {
+    use hickory_proto::rr::rdata::opt::{ClientSubnet, EdnsCode, EdnsOption};
+    let f = five(DnsSettings::default()).await;
+    let subnet = |name: &str| {
+        let mut msg = query(name, RecordType::A, Some(1232));
+        let ecs = ClientSubnet::new("192.0.2.0".parse().unwrap(), 24, 0);
+        msg.edns
+            .as_mut()
+            .unwrap()
+            .options_mut()
+            .insert(EdnsOption::Subnet(ecs));
+        msg
+    };
+    let scope =
+        |r: &hickory_proto::op::Message| match r.edns.as_ref().unwrap().option(EdnsCode::Subnet) {
+            Some(EdnsOption::Subnet(s)) => (s.scope_prefix(), s.addr().to_string()),
+            other => panic!("no subnet option: {other:?}"),
+        };
+    let r = udp(f.addr, &subnet("web.service.consul.")).await;
+    assert_eq!(r.answers.len(), 5);
+    assert_eq!(scope(&r), (24, "192.0.2.0".to_owned()));
+    let r = udp(f.addr, &subnet("nosuch.service.consul.")).await;
+    assert_eq!(
+        r.metadata.response_code,
+        hickory_proto::op::ResponseCode::NXDomain
+    );
+    assert_eq!(scope(&r).0, 0);
+    f.stop().await;
+}
