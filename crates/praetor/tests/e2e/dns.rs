@@ -139,3 +139,48 @@ fn dns_port_minus_one_disables_dns() {
         agent.output()
     );
 }
+
+/// A one-shot upstream resolver on loopback: answers every UDP question with
+/// `A 192.0.2.7`.
+async fn upstream() -> (SocketAddr, tokio::task::JoinHandle<()>) {
+    use hickory_proto::rr::rdata::A;
+    use hickory_proto::rr::{RData, Record};
+    let sock = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let addr = sock.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        let mut buf = vec![0u8; 4096];
+        while let Ok((n, from)) = sock.recv_from(&mut buf).await {
+            let Ok(req) = Message::from_vec(&buf[..n]) else {
+                continue;
+            };
+            let mut resp = Message::response(req.metadata.id, req.metadata.op_code);
+            resp.metadata.recursion_available = true;
+            for q in &req.queries {
+                resp.add_query(q.clone());
+                resp.add_answer(Record::from_rdata(
+                    q.name().clone(),
+                    30,
+                    RData::A(A::new(192, 0, 2, 7)),
+                ));
+            }
+            let _ = sock.send_to(&resp.to_vec().unwrap(), from).await;
+        }
+    });
+    (addr, task)
+}
+
+#[tokio::test]
+async fn recursor_flag_forwards_names_outside_the_domain() {
+    let (resolver, task) = upstream().await;
+    let resolver = resolver.to_string();
+    let agent = AgentProcess::start(&["-dev", "-recursor", &resolver]);
+    let dns = dns_addr(&agent);
+    let r = udp(dns, "example.com.", RecordType::A).await;
+    assert_eq!(r.metadata.response_code, ResponseCode::NoError);
+    assert!(r.metadata.recursion_available);
+    assert_eq!(texts(&r.answers), ["example.com. A 192.0.2.7"]);
+    // The agent's own domain is never forwarded.
+    let r = udp(dns, "nosuch.node.consul.", RecordType::A).await;
+    assert_eq!(r.metadata.response_code, ResponseCode::NXDomain);
+    task.abort();
+}
