@@ -1,7 +1,6 @@
 //! A server, a backend over it, and the DNS listeners; DNS clients.
 
 use std::net::SocketAddr;
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -113,7 +112,8 @@ pub fn query(name: &str, qtype: RecordType, edns: Option<u16>) -> Message {
     let mut m = Message::query();
     m.metadata.id = rand_id();
     m.metadata.recursion_desired = true;
-    m.add_query(Query::query(Name::from_str(name).unwrap(), qtype));
+    // from_ascii keeps the case as typed (from_str lower-cases).
+    m.add_query(Query::query(Name::from_ascii(name).unwrap(), qtype));
     if let Some(size) = edns {
         let mut e = Edns::new();
         e.set_max_payload(size);
