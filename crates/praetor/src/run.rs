@@ -119,6 +119,7 @@ impl Agent {
                 listeners.push(listener);
             }
         }
+        let dns_listeners = crate::dns::bind(&cfg).await?;
         let server = Server::start(server_config(&cfg))
             .await
             .context("starting server")?;
@@ -151,6 +152,13 @@ impl Agent {
 
         let backend: Arc<dyn Backend> =
             Arc::new(LocalBackend::new(server.clone(), agent_self(&cfg)).with_agent(local.clone()));
+        crate::dns::serve(
+            dns_listeners,
+            backend.clone(),
+            &cfg,
+            &mut tasks,
+            shutdown.clone(),
+        );
         for listener in listeners {
             info!(address = %listener.local_addr()?, network = "tcp", "Started HTTP server");
             let (backend, http_cfg, stop) = (backend.clone(), http_config(&cfg), shutdown.clone());

@@ -46,11 +46,14 @@ impl AgentProcess {
         let mut cmd = Command::new(bin());
         cmd.arg("agent")
             .args(args)
-            .args(["-http-port", "0", "-dns-port", "0", "-server-port", "0"])
+            .args(["-http-port", "0", "-server-port", "0"])
             .args(["-serf-lan-port", "0", "-serf-wan-port", "0"])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        if !args.contains(&"-dns-port") {
+            cmd.args(["-dns-port", "0"]);
+        }
         let mut child = cmd.spawn().expect("spawn praetor agent");
         let output = Arc::new(Mutex::new(String::new()));
         let (addr_tx, addr_rx) = mpsc::channel();

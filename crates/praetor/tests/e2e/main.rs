@@ -5,6 +5,7 @@ mod agent;
 mod catalog;
 mod catalog_cli;
 mod crash;
+mod dns;
 mod kv;
 mod lifecycle;
 mod services;
