@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use praetor_types::{
     CheckServiceNode, DeregisterRequest, HealthCheck, HealthStatus, KvQuery, KvRequest, KvResult,
-    Node, NodeService, NodeServices, QueryMeta, QueryOptions, RegisterRequest, ServiceNode,
+    Node, NodeService, NodeServices, QueryMeta, QueryOptions, RaftConfiguration, RaftPeer,
+    RegisterRequest, ServiceNode, member::Member,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -234,6 +235,51 @@ pub trait Backend: Send + Sync + 'static {
     async fn agent_local_wait(&self, _since: u64, wait: std::time::Duration) {
         tokio::time::sleep(wait).await;
     }
+    // Cluster membership and Raft operations (`/v1/agent/members|join|leave|force-leave`,
+    // `/v1/operator/raft/*`). The defaults answer that this agent runs no gossip pool.
+
+    /// `GET /v1/agent/members` (`wan`: the WAN pool, servers only).
+    async fn agent_members(&self, _wan: bool) -> Result<Vec<Member>, BackendError> {
+        Err(no_cluster())
+    }
+
+    /// `PUT /v1/agent/join/<addr>` (`wan`: join the WAN pool); the number of nodes
+    /// contacted.
+    async fn agent_join(&self, _addr: &str, _wan: bool) -> Result<usize, BackendError> {
+        Err(no_cluster())
+    }
+
+    /// `PUT /v1/agent/leave`: leave the pool gracefully, then shut the agent down.
+    async fn agent_leave(&self) -> Result<(), BackendError> {
+        Err(no_cluster())
+    }
+
+    /// `PUT /v1/agent/force-leave/<node>` (`prune`: drop it from the member list).
+    async fn agent_force_leave(
+        &self,
+        _node: &str,
+        _prune: bool,
+        _wan: bool,
+    ) -> Result<(), BackendError> {
+        Err(no_cluster())
+    }
+
+    /// `GET /v1/operator/raft/configuration` (`opts.consistency` stale or not).
+    async fn operator_raft_configuration(
+        &self,
+        _opts: QueryOptions,
+    ) -> Result<RaftConfiguration, BackendError> {
+        Err(no_cluster())
+    }
+
+    /// `DELETE /v1/operator/raft/peer?id=|address=`.
+    async fn operator_raft_remove_peer(&self, _peer: RaftPeer) -> Result<(), BackendError> {
+        Err(no_cluster())
+    }
+}
+
+fn no_cluster() -> BackendError {
+    BackendError::Internal("this agent runs no gossip pool".to_owned())
 }
 
 fn no_local_state() -> BackendError {
