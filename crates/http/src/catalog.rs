@@ -1,11 +1,14 @@
 //! `/v1/catalog/*`: register, deregister, datacenters, nodes, services, service and node
 //! reads, as Consul's `agent/catalog_endpoint.go` answers them (spec/http-api.md §4).
 
+use std::collections::BTreeMap;
+
 use axum::body::Body;
 use axum::response::Response;
 use praetor_filter::Filter;
 use praetor_types::{
     DeregisterRequest, Node, NodeService, NodeServices, QueryMeta, QueryOptions, RegisterRequest,
+    ServiceNode,
 };
 use serde::Serialize;
 
@@ -56,19 +59,39 @@ pub(crate) async fn nodes(app: &App, call: &Call) -> Result<Response, HttpError>
     answer(call, &meta, &apply(filter.as_ref(), nodes)?)
 }
 
-/// `GET /v1/catalog/services`. `?filter` and `?node-meta` select service instances and
-/// need the instances behind the summary, which the backend does not return yet, so
-/// they are refused rather than ignored.
+/// `GET /v1/catalog/services`. `?filter` and `?node-meta` select service instances: the
+/// summary is then rebuilt from the instances of each listed service, read without
+/// blocking right after the (possibly blocking) summary, so the answer carries the
+/// summary's index.
 pub(crate) async fn services(app: &App, call: &Call) -> Result<Response, HttpError> {
     let (opts, filter) = read_options(app, call)?;
-    if filter.is_some() {
-        return Err(HttpError::UnsupportedParam("filter"));
+    let meta_wanted = node_meta(&call.params);
+    let (meta, services) = app.backend.catalog_services(opts.clone()).await?;
+    if filter.is_none() && meta_wanted.is_empty() {
+        return answer(call, &meta, &services);
     }
-    if call.params.has("node-meta") {
-        return Err(HttpError::UnsupportedParam("node-meta"));
+    let now = QueryOptions {
+        min_index: 0,
+        max_wait: None,
+        ..opts
+    };
+    let mut selected = BTreeMap::new();
+    for name in services.keys() {
+        let (_, rows) = app.backend.catalog_service(name, &[], now.clone()).await?;
+        let rows: Vec<ServiceNode> = rows
+            .into_iter()
+            .filter(|r| meta_matches(&r.node_meta, &meta_wanted))
+            .collect();
+        let rows = apply(filter.as_ref(), rows)?;
+        if rows.is_empty() {
+            continue;
+        }
+        let mut tags: Vec<String> = rows.into_iter().flat_map(|r| r.service_tags).collect();
+        tags.sort();
+        tags.dedup();
+        selected.insert(name.clone(), tags);
     }
-    let (meta, services) = app.backend.catalog_services(opts).await?;
-    answer(call, &meta, &services)
+    answer(call, &meta, &selected)
 }
 
 /// `GET /v1/catalog/service/<name>` (`?tag` repeatable, all must match; `?node-meta`;

@@ -244,14 +244,38 @@ async fn filter_errors_are_400_with_the_filter_text() {
             r.text()
         );
     }
+}
+
+#[tokio::test]
+async fn catalog_services_filter_selects_instances_and_rebuilds_tags() {
+    let b = fake();
+    b.cat().services = [("web".to_owned(), vec!["v1".to_owned(), "v2".to_owned()])].into();
+    b.cat().service_nodes = vec![
+        ServiceNode::new(&node("a", &[]), &service("web1", "web", &["v1"])),
+        ServiceNode::new(&node("b", &[]), &service("web2", "web", &["v2"])),
+    ];
     let r = call(
         &b,
         "GET",
-        "/v1/catalog/services?filter=ServiceName%20%3D%3D%20%22x%22",
+        "/v1/catalog/services?filter=%22v2%22%20in%20ServiceTags&index=5",
         b"",
     )
     .await;
-    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.text(), r#"{"web":["v2"]}"#);
+    let reads = b.cat().reads.clone();
+    assert_eq!(reads[0].method, "catalog_services");
+    assert_eq!(reads[0].opts.min_index, 5, "the summary blocks");
+    assert_eq!(reads[1].method, "catalog_service");
+    assert_eq!(reads[1].opts.min_index, 0, "the instances do not");
+    let r = call(
+        &b,
+        "GET",
+        "/v1/catalog/services?filter=%22v9%22%20in%20ServiceTags",
+        b"",
+    )
+    .await;
+    assert_eq!(r.text(), "{}");
 }
 
 #[tokio::test]
