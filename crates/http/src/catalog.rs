@@ -66,7 +66,7 @@ pub(crate) async fn nodes(app: &App, call: &Call) -> Result<Response, HttpError>
 pub(crate) async fn services(app: &App, call: &Call) -> Result<Response, HttpError> {
     let (opts, filter) = read_options(app, call)?;
     let meta_wanted = node_meta(&call.params);
-    let (meta, services) = app.backend.catalog_services(opts.clone()).await?;
+    let (meta, services) = app.backend.catalog_services(opts).await?;
     if filter.is_none() && meta_wanted.is_empty() {
         return answer(call, &meta, &services);
     }
@@ -77,7 +77,7 @@ pub(crate) async fn services(app: &App, call: &Call) -> Result<Response, HttpErr
     };
     let mut selected = BTreeMap::new();
     for name in services.keys() {
-        let (_, rows) = app.backend.catalog_service(name, &[], now.clone()).await?;
+        let (_, rows) = app.backend.catalog_service(name, &[], now).await?;
         let rows: Vec<ServiceNode> = rows
             .into_iter()
             .filter(|r| meta_matches(&r.node_meta, &meta_wanted))
