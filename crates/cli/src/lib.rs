@@ -11,10 +11,14 @@
 
 pub mod argv;
 mod catalog;
+mod cluster;
 mod console;
 mod http_flags;
+mod info;
 mod kv;
 mod maint;
+mod members;
+mod operator;
 mod reload;
 mod services;
 mod table;
@@ -112,6 +116,12 @@ pub(crate) async fn run_with(args: Vec<String>, console: &mut Console<'_>, env: 
         "services" => services::run(rest, console, env).await,
         "maint" => maint::run(rest, console, env).await,
         "reload" => reload::run(rest, console, env).await,
+        "members" => members::run(rest, console, env).await,
+        "join" => cluster::join(rest, console, env).await,
+        "leave" => cluster::leave(rest, console, env).await,
+        "force-leave" => cluster::force_leave(rest, console, env).await,
+        "info" => info::run(rest, console, env).await,
+        "operator" => operator::run(rest, console, env).await,
         "validate" => validate::run(rest, console),
         "agent" => {
             console.error("The agent command is run by the praetor binary itself");

@@ -145,7 +145,7 @@ async fn subcommand_help_exits_0() {
 
 #[tokio::test]
 async fn unsupported_listed_command_says_so() {
-    let outcome = invoke(&["members"]).await;
+    let outcome = invoke(&["rtt"]).await;
     assert_eq!(outcome.code, 1);
     assert!(outcome.err.contains("not supported"), "{}", outcome.err);
 }
@@ -164,3 +164,4 @@ pub(crate) async fn invoke_on(
 }
 
 mod agent_commands;
+mod cluster_commands;

@@ -13,6 +13,7 @@
 mod agent;
 mod catalog;
 mod client;
+mod cluster;
 mod config;
 mod error;
 mod kv;
@@ -25,6 +26,7 @@ pub use agent::{
 };
 pub use catalog::CatalogQuery;
 pub use client::{Client, TOKEN_HEADER, query_meta_from_headers};
+pub use cluster::{ALL_SEGMENTS, MembersQuery};
 pub use config::{ClientConfig, DEFAULT_HTTP_ADDR, parse_go_bool, parse_http_addr};
 pub use error::{ClientError, UrlParseError};
 pub use kv::KvPut;

@@ -10,6 +10,7 @@
 
 mod agent;
 mod catalog;
+mod cluster;
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
@@ -21,7 +22,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
-use praetor_types::{KvEntry, Node, ServiceNode};
+use praetor_types::member::Member;
+use praetor_types::{KvEntry, Node, RaftConfiguration, ServiceNode};
 
 use crate::{AgentCheck, AgentServiceRegistration};
 
@@ -52,6 +54,18 @@ pub struct FakeState {
     pub reloads: u32,
     /// The query pairs of the most recent catalog or agent request, in order.
     pub last_query: Vec<(String, String)>,
+    /// The LAN gossip pool (`/v1/agent/members`), served in this order.
+    pub members: Vec<Member>,
+    /// The WAN gossip pool (`/v1/agent/members?wan=1`).
+    pub wan_members: Vec<Member>,
+    /// Join, leave and force-leave calls, as `method arg…` text.
+    pub cluster_calls: Vec<String>,
+    /// Join addresses that fail, with the error text answered (a 500).
+    pub join_errors: BTreeMap<String, String>,
+    /// The Raft configuration; `None` answers `500 No cluster leader`.
+    pub raft: Option<RaftConfiguration>,
+    /// `Stats` of `/v1/agent/self`, when set; a small server's otherwise.
+    pub stats: Option<serde_json::Value>,
 }
 
 type Shared = Arc<Mutex<FakeState>>;
@@ -85,6 +99,7 @@ impl FakeAgent {
             .route("/v1/agent/self", get(agent_self))
             .merge(catalog::routes())
             .merge(agent::routes())
+            .merge(cluster::routes())
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
@@ -144,9 +159,13 @@ async fn agent_self(State(state): State<Shared>, headers: HeaderMap) -> Response
     if let Some(failure) = state.fail_next.take() {
         return fail(failure);
     }
+    let stats = state
+        .stats
+        .clone()
+        .unwrap_or_else(|| serde_json::json!({"consul": {"leader": "true", "server": "true"}}));
     axum::Json(serde_json::json!({
         "Config": {"Datacenter": "dc1", "NodeName": FAKE_NODE_NAME, "Version": praetor_types::CONSUL_COMPAT_VERSION},
-        "Stats": {"consul": {"leader": "true", "server": "true"}}
+        "Stats": stats
     }))
     .into_response()
 }

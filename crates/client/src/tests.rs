@@ -293,3 +293,4 @@ async fn unreachable_agent_is_a_transport_error_naming_the_url() {
 }
 
 mod catalog_agent;
+mod cluster;

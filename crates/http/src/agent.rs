@@ -32,6 +32,7 @@ pub(crate) async fn agent_self(app: &App, call: &Call) -> Result<Response, HttpE
         "checks": checks.len().to_string(),
         "services": services.len().to_string(),
     });
+    crate::cluster::self_stats(app, &me.node_name, me.server, &mut doc).await;
     Ok(crate::response::json(&doc, call.pretty))
 }
 
@@ -110,6 +111,7 @@ fn document(me: &AgentSelf, cfg: &HttpConfig, leader: &str) -> Value {
             },
             "consul": {
                 "acl": "disabled",
+                "bootstrap": me.dev.to_string(),
                 "known_datacenters": "1",
                 "leader": (me.server && !leader.is_empty() && leader.starts_with(&me.advertise_addr)).to_string(),
                 "leader_addr": leader,

@@ -17,7 +17,7 @@ use crate::error::HttpError;
 use crate::params::QueryParams;
 use crate::path;
 use crate::route::{Endpoint, Lookup, lookup};
-use crate::{agent, agent_health, agent_local, catalog, health, kv, status, ui};
+use crate::{agent, agent_health, agent_local, catalog, cluster, health, kv, status, ui};
 use praetor_types::HealthStatus;
 
 /// What every handler shares.
@@ -102,6 +102,10 @@ async fn route(app: &App, req: Request) -> Result<Response, HttpError> {
         params,
         headers: parts.headers,
     };
+    if route.endpoint == Endpoint::AgentLeave {
+        // The leave ends in the agent's shutdown: answer it rather than race it.
+        return handle(app, route.endpoint, &call, body).await;
+    }
     tokio::select! {
         biased;
         () = app.shutdown.cancelled() => Err(BackendError::ShuttingDown.into()),
@@ -136,6 +140,12 @@ async fn handle(
         Endpoint::AgentHealthServiceId => agent_health::by_id(app, call).await,
         Endpoint::AgentHealthServiceName => agent_health::by_name(app, call).await,
         Endpoint::AgentReload => agent_local::reload(app).await,
+        Endpoint::AgentMembers => cluster::members(app, call).await,
+        Endpoint::AgentJoin => cluster::join(app, call).await,
+        Endpoint::AgentLeave => cluster::leave(app).await,
+        Endpoint::AgentForceLeave => cluster::force_leave(app, call).await,
+        Endpoint::OperatorRaftConfiguration => cluster::raft_configuration(app, call).await,
+        Endpoint::OperatorRaftPeer => cluster::raft_remove_peer(app, call).await,
         Endpoint::CatalogRegister => catalog::register(app, call, body).await,
         Endpoint::CatalogDeregister => catalog::deregister(app, call, body).await,
         Endpoint::CatalogDatacenters => catalog::datacenters(app, call).await,

@@ -139,6 +139,23 @@ pub enum HttpError {
         /// Whether the path contains `/v1/`.
         api: bool,
     },
+    /// `/v1/agent/members?wan=1` with a segment other than `_all`.
+    #[error("Cannot provide a segment with wan=true")]
+    SegmentWithWan,
+    /// `/v1/agent/members?segment=<name>`: network segments are an Enterprise feature.
+    #[error("Network segments are not supported in this version of Consul")]
+    SegmentsNotSupported,
+    /// `/v1/agent/join/` without an address.
+    #[error("Missing address to join")]
+    MissingJoinAddress,
+    /// `DELETE /v1/operator/raft/peer` with neither `?id` nor `?address`.
+    #[error(
+        "Must specify either ?id with the server's ID or ?address with IP:port of peer to remove"
+    )]
+    MissingRaftPeer,
+    /// `DELETE /v1/operator/raft/peer` with both `?id` and `?address`.
+    #[error("Must specify only one of ?id or ?address")]
+    AmbiguousRaftPeer,
     /// The agent side failed; its text is already Consul's.
     #[error(transparent)]
     Backend(#[from] BackendError),
@@ -181,15 +198,20 @@ impl HttpError {
             | Self::InvalidKey { .. }
             | Self::BodyRead(_)
             | Self::UnprintablePath
-            | Self::MalformedPath => StatusCode::BAD_REQUEST,
+            | Self::MalformedPath
+            | Self::SegmentWithWan
+            | Self::MissingJoinAddress
+            | Self::MissingRaftPeer
+            | Self::AmbiguousRaftPeer => StatusCode::BAD_REQUEST,
             Self::Backend(BackendError::BadRequest(_)) => StatusCode::BAD_REQUEST,
             Self::Backend(BackendError::NotFound(_)) => StatusCode::NOT_FOUND,
             Self::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::UnknownPath { .. } => StatusCode::NOT_FOUND,
-            Self::InvalidUint(_) | Self::UnknownDatacenter | Self::Backend(_) => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
+            Self::InvalidUint(_)
+            | Self::UnknownDatacenter
+            | Self::SegmentsNotSupported
+            | Self::Backend(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }

@@ -12,6 +12,7 @@ mod agent_health;
 mod agent_local;
 mod app;
 mod catalog;
+mod cluster;
 mod decode;
 pub use praetor_types::duration;
 mod error;

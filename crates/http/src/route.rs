@@ -78,6 +78,18 @@ pub(crate) enum Endpoint {
     AgentHealthServiceName,
     /// `/v1/agent/reload`
     AgentReload,
+    /// `/v1/agent/members`
+    AgentMembers,
+    /// `/v1/agent/join/<addr>`
+    AgentJoin,
+    /// `/v1/agent/leave`
+    AgentLeave,
+    /// `/v1/agent/force-leave/<node>`
+    AgentForceLeave,
+    /// `/v1/operator/raft/configuration`
+    OperatorRaftConfiguration,
+    /// `/v1/operator/raft/peer`
+    OperatorRaftPeer,
     /// `/v1/catalog/register`
     CatalogRegister,
     /// `/v1/catalog/deregister`
@@ -210,6 +222,20 @@ pub(crate) const ROUTES: &[Route] = &[
         Endpoint::AgentHealthServiceName,
     ),
     Route::exact("/v1/agent/reload", &[Put], Endpoint::AgentReload),
+    Route::exact("/v1/agent/members", &[Get], Endpoint::AgentMembers),
+    Route::prefix("/v1/agent/join/", &[Put], Endpoint::AgentJoin),
+    Route::exact("/v1/agent/leave", &[Put], Endpoint::AgentLeave),
+    Route::prefix("/v1/agent/force-leave/", &[Put], Endpoint::AgentForceLeave),
+    Route::exact(
+        "/v1/operator/raft/configuration",
+        &[Get],
+        Endpoint::OperatorRaftConfiguration,
+    ),
+    Route::exact(
+        "/v1/operator/raft/peer",
+        &[Delete],
+        Endpoint::OperatorRaftPeer,
+    ),
     Route::exact("/v1/catalog/register", &[Put], Endpoint::CatalogRegister),
     Route::exact(
         "/v1/catalog/deregister",

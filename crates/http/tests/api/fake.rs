@@ -13,8 +13,8 @@ use std::collections::BTreeMap;
 
 use praetor_types::{
     CheckServiceNode, Consistency, DeregisterRequest, HealthCheck, HealthStatus, KvEntry, KvQuery,
-    KvRequest, KvResult, Node, NodeService, NodeServices, QueryMeta, QueryOptions, RegisterRequest,
-    ServiceNode,
+    KvRequest, KvResult, Node, NodeService, NodeServices, QueryMeta, QueryOptions,
+    RaftConfiguration, RaftPeer, RegisterRequest, ServiceNode, member::Member,
 };
 use tokio::sync::Notify;
 use tower::ServiceExt as _;
@@ -32,6 +32,8 @@ pub struct FakeBackend {
     pub catalog: Mutex<CatalogFake>,
     /// Agent-local services/checks calls and canned answers.
     pub agent: Mutex<AgentFake>,
+    /// Gossip and Raft calls and canned answers.
+    pub cluster: Mutex<ClusterFake>,
 }
 
 /// What the agent-local methods were asked and answer.
@@ -131,6 +133,7 @@ impl Default for FakeBackend {
             read_started: Notify::new(),
             catalog: Mutex::default(),
             agent: Mutex::default(),
+            cluster: Mutex::default(),
         }
     }
 }
@@ -382,6 +385,83 @@ impl Backend for FakeBackend {
 
     async fn agent_reload(&self) -> Result<(), BackendError> {
         self.agent_call("reload".to_owned())
+    }
+
+    async fn agent_members(&self, wan: bool) -> Result<Vec<Member>, BackendError> {
+        let c = self.cluster();
+        if let Some(e) = &c.error {
+            return Err(e.clone());
+        }
+        Ok(if wan { c.wan.clone() } else { c.lan.clone() })
+    }
+
+    async fn agent_join(&self, addr: &str, wan: bool) -> Result<usize, BackendError> {
+        self.cluster_call(format!("join {addr} {wan}")).map(|()| 1)
+    }
+
+    async fn agent_leave(&self) -> Result<(), BackendError> {
+        let answer = self.cluster_call("leave".to_owned());
+        // As the agent does: the shutdown starts as the leave completes.
+        let token = self.cluster().cancel_on_leave.clone();
+        if let Some(token) = token {
+            token.cancel();
+            // Let the cancellation be seen before the leave returns.
+            tokio::task::yield_now().await;
+        }
+        answer
+    }
+
+    async fn agent_force_leave(
+        &self,
+        node: &str,
+        prune: bool,
+        wan: bool,
+    ) -> Result<(), BackendError> {
+        self.cluster_call(format!("force_leave {node} {prune} {wan}"))
+    }
+
+    async fn operator_raft_configuration(
+        &self,
+        opts: QueryOptions,
+    ) -> Result<RaftConfiguration, BackendError> {
+        let mut c = self.cluster();
+        c.calls
+            .push(format!("raft_configuration {:?}", opts.consistency));
+        match (&c.error, &c.raft) {
+            (Some(e), _) => Err(e.clone()),
+            (None, Some(raft)) => Ok(raft.clone()),
+            (None, None) => Err(BackendError::Internal("no raft".into())),
+        }
+    }
+
+    async fn operator_raft_remove_peer(&self, peer: RaftPeer) -> Result<(), BackendError> {
+        self.cluster_call(format!("remove_peer {peer:?}"))
+    }
+}
+
+/// What the cluster methods were asked and answer.
+#[derive(Default)]
+pub struct ClusterFake {
+    pub lan: Vec<Member>,
+    pub wan: Vec<Member>,
+    pub raft: Option<RaftConfiguration>,
+    /// Every write call, as `method arg…` text.
+    pub calls: Vec<String>,
+    /// When set, every call fails with it.
+    pub error: Option<BackendError>,
+    /// Cancelled by `agent_leave` before it returns, as the agent's shutdown would be.
+    pub cancel_on_leave: Option<tokio_util::sync::CancellationToken>,
+}
+
+impl FakeBackend {
+    pub fn cluster(&self) -> std::sync::MutexGuard<'_, ClusterFake> {
+        self.cluster.lock().expect("fake backend lock poisoned")
+    }
+
+    fn cluster_call(&self, call: String) -> Result<(), BackendError> {
+        let mut c = self.cluster();
+        c.calls.push(call);
+        c.error.clone().map_or(Ok(()), Err)
     }
 }
 

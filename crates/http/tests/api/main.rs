@@ -3,6 +3,7 @@
 
 mod agent_local;
 mod catalog;
+mod cluster;
 mod fake;
 mod kv;
 mod routing;
