@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use praetor_types::{
     CheckServiceNode, DeregisterRequest, HealthCheck, HealthStatus, KvQuery, KvRequest, KvResult,
     Node, NodeService, NodeServices, QueryMeta, QueryOptions, RaftConfiguration, RaftPeer,
-    RegisterRequest, ServiceNode, member::Member,
+    RegisterRequest, ServiceNode, Session, TxnOp, TxnOutcome, member::Member,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -276,6 +276,59 @@ pub trait Backend: Send + Sync + 'static {
     async fn operator_raft_remove_peer(&self, _peer: RaftPeer) -> Result<(), BackendError> {
         Err(no_cluster())
     }
+
+    // Sessions and transactions (`/v1/session/*`, `/v1/txn`). The defaults answer that
+    // this agent has no server to keep them.
+
+    /// `PUT /v1/session/create`: the new session's ID.
+    async fn session_create(&self, _session: Session) -> Result<String, BackendError> {
+        Err(no_sessions())
+    }
+
+    /// `PUT /v1/session/destroy/<id>`.
+    async fn session_destroy(&self, _id: &str) -> Result<bool, BackendError> {
+        Err(no_sessions())
+    }
+
+    /// `PUT /v1/session/renew/<id>`: the session, or empty when unknown.
+    async fn session_renew(&self, _id: &str) -> Result<Vec<Session>, BackendError> {
+        Err(no_sessions())
+    }
+
+    /// `GET /v1/session/info/<id>`.
+    async fn session_info(
+        &self,
+        _id: &str,
+        _opts: QueryOptions,
+    ) -> Result<(QueryMeta, Vec<Session>), BackendError> {
+        Err(no_sessions())
+    }
+
+    /// `GET /v1/session/list`.
+    async fn session_list(
+        &self,
+        _opts: QueryOptions,
+    ) -> Result<(QueryMeta, Vec<Session>), BackendError> {
+        Err(no_sessions())
+    }
+
+    /// `GET /v1/session/node/<node>`.
+    async fn session_node(
+        &self,
+        _node: &str,
+        _opts: QueryOptions,
+    ) -> Result<(QueryMeta, Vec<Session>), BackendError> {
+        Err(no_sessions())
+    }
+
+    /// `PUT /v1/txn`: the outcome, with query meta for a read-only transaction.
+    async fn txn(
+        &self,
+        _ops: Vec<TxnOp>,
+        _opts: QueryOptions,
+    ) -> Result<(Option<QueryMeta>, TxnOutcome), BackendError> {
+        Err(no_sessions())
+    }
 }
 
 fn no_cluster() -> BackendError {
@@ -284,4 +337,8 @@ fn no_cluster() -> BackendError {
 
 fn no_local_state() -> BackendError {
     BackendError::Internal("this agent keeps no local services or checks".to_owned())
+}
+
+fn no_sessions() -> BackendError {
+    BackendError::Internal("this agent keeps no sessions or transactions".to_owned())
 }

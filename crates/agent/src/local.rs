@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use praetor_types::{
     CheckServiceNode, DeregisterRequest, HealthCheck, HealthStatus, KvQuery, KvRequest, KvResult,
     Node, NodeService, NodeServices, QueryMeta, QueryOptions, RegisterRequest, ServiceNode,
+    Session, TxnOp, TxnOutcome,
 };
 use serde_json::Value;
 
@@ -155,6 +156,49 @@ impl Backend for LocalBackend {
 
     async fn status_peers(&self) -> Result<Vec<String>, BackendError> {
         Ok(self.server.peers())
+    }
+
+    async fn session_create(&self, session: Session) -> Result<String, BackendError> {
+        Ok(self.server.session_create(session).await?)
+    }
+
+    async fn session_destroy(&self, id: &str) -> Result<bool, BackendError> {
+        Ok(self.server.session_destroy(id).await?)
+    }
+
+    async fn session_renew(&self, id: &str) -> Result<Vec<Session>, BackendError> {
+        Ok(self.server.session_renew(id).await?)
+    }
+
+    async fn session_info(
+        &self,
+        id: &str,
+        opts: QueryOptions,
+    ) -> Result<(QueryMeta, Vec<Session>), BackendError> {
+        Ok(self.server.session_info(id, opts).await?)
+    }
+
+    async fn session_list(
+        &self,
+        opts: QueryOptions,
+    ) -> Result<(QueryMeta, Vec<Session>), BackendError> {
+        Ok(self.server.session_list(opts).await?)
+    }
+
+    async fn session_node(
+        &self,
+        node: &str,
+        opts: QueryOptions,
+    ) -> Result<(QueryMeta, Vec<Session>), BackendError> {
+        Ok(self.server.session_node(node, opts).await?)
+    }
+
+    async fn txn(
+        &self,
+        ops: Vec<TxnOp>,
+        opts: QueryOptions,
+    ) -> Result<(Option<QueryMeta>, TxnOutcome), BackendError> {
+        Ok(self.server.txn(ops, opts).await?)
     }
 
     fn agent_self(&self) -> AgentSelf {

@@ -17,7 +17,9 @@ use crate::error::HttpError;
 use crate::params::QueryParams;
 use crate::path;
 use crate::route::{Endpoint, Lookup, lookup};
-use crate::{agent, agent_health, agent_local, catalog, cluster, health, kv, status, ui};
+use crate::{
+    agent, agent_health, agent_local, catalog, cluster, health, kv, session, status, txn, ui,
+};
 use praetor_types::HealthStatus;
 
 /// What every handler shares.
@@ -121,6 +123,13 @@ async fn handle(
 ) -> Result<Response, HttpError> {
     match endpoint {
         Endpoint::Kv => kv::handle(app, call, body).await,
+        Endpoint::SessionCreate => session::create(app, call, body).await,
+        Endpoint::SessionDestroy => session::destroy(app, call).await,
+        Endpoint::SessionRenew => session::renew(app, call).await,
+        Endpoint::SessionInfo => session::info(app, call).await,
+        Endpoint::SessionNode => session::node(app, call).await,
+        Endpoint::SessionList => session::list(app, call).await,
+        Endpoint::Txn => txn::handle(app, call, body).await,
         Endpoint::StatusLeader => status::leader(app, call).await,
         Endpoint::StatusPeers => status::peers(app, call).await,
         Endpoint::AgentSelf => agent::agent_self(app, call).await,

@@ -22,7 +22,9 @@ mod params;
 mod path;
 mod response;
 mod route;
+mod session;
 mod status;
+mod txn;
 mod ui;
 
 use std::sync::Arc;

@@ -40,6 +40,20 @@ impl Verb {
 pub(crate) enum Endpoint {
     /// `/v1/kv/<key>`
     Kv,
+    /// `/v1/session/create`
+    SessionCreate,
+    /// `/v1/session/destroy/<id>`
+    SessionDestroy,
+    /// `/v1/session/renew/<id>`
+    SessionRenew,
+    /// `/v1/session/info/<id>`
+    SessionInfo,
+    /// `/v1/session/node/<node>`
+    SessionNode,
+    /// `/v1/session/list`
+    SessionList,
+    /// `/v1/txn`
+    Txn,
     /// `/v1/status/leader`
     StatusLeader,
     /// `/v1/status/peers`
@@ -260,6 +274,13 @@ pub(crate) const ROUTES: &[Route] = &[
     Route::prefix("/v1/health/checks/", &[Get], Endpoint::HealthChecks),
     Route::prefix("/v1/health/service/", &[Get], Endpoint::HealthService),
     Route::prefix("/v1/health/state/", &[Get], Endpoint::HealthState),
+    Route::exact("/v1/session/create", &[Put], Endpoint::SessionCreate),
+    Route::prefix("/v1/session/destroy/", &[Put], Endpoint::SessionDestroy),
+    Route::prefix("/v1/session/renew/", &[Put], Endpoint::SessionRenew),
+    Route::prefix("/v1/session/info/", &[Get], Endpoint::SessionInfo),
+    Route::prefix("/v1/session/node/", &[Get], Endpoint::SessionNode),
+    Route::exact("/v1/session/list", &[Get], Endpoint::SessionList),
+    Route::exact("/v1/txn", &[Put], Endpoint::Txn),
 ];
 
 /// Where a (clean, decoded) path leads.

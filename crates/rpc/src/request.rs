@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use praetor_types::{
     CheckServiceNode, DeregisterRequest, HealthCheck, KvQuery, KvRequest, KvResult, Node,
-    NodeServices, QueryMeta, QueryOptions, RegisterRequest, ServiceNode,
+    NodeServices, QueryMeta, QueryOptions, RegisterRequest, ServiceNode, Session, TxnOp,
+    TxnOutcome,
 };
 use serde::{Deserialize, Serialize};
 
@@ -90,6 +91,40 @@ pub enum Request {
     StatusLeader,
     /// `/status/peers`; answers [`Response::Peers`].
     StatusPeers,
+    /// Creates a session (the ID is chosen by the leader when empty); answers
+    /// [`Response::SessionId`].
+    SessionCreate(Box<Session>),
+    /// Destroys a session; answers [`Response::Bool`].
+    SessionDestroy(String),
+    /// Renews a session's TTL timer on the leader; answers [`Response::Sessions`] (empty
+    /// for an unknown session).
+    SessionRenew(String),
+    /// One session by ID; answers [`Response::Sessions`].
+    SessionInfo {
+        /// The session ID.
+        id: String,
+        /// Blocking and consistency.
+        opts: QueryOptions,
+    },
+    /// Every session; answers [`Response::Sessions`].
+    SessionList {
+        /// Blocking and consistency.
+        opts: QueryOptions,
+    },
+    /// The sessions of a node; answers [`Response::Sessions`].
+    SessionNode {
+        /// The node name.
+        node: String,
+        /// Blocking and consistency.
+        opts: QueryOptions,
+    },
+    /// A transaction; answers [`Response::Txn`].
+    Txn {
+        /// The operations.
+        ops: Vec<TxnOp>,
+        /// Consistency, for a read-only transaction.
+        opts: QueryOptions,
+    },
 }
 
 impl Request {
@@ -97,8 +132,13 @@ impl Request {
     pub fn is_write(&self) -> bool {
         matches!(
             self,
-            Request::KvApply(_) | Request::CatalogRegister(_) | Request::CatalogDeregister(_)
-        )
+            Request::KvApply(_)
+                | Request::CatalogRegister(_)
+                | Request::CatalogDeregister(_)
+                | Request::SessionCreate(_)
+                | Request::SessionDestroy(_)
+                | Request::SessionRenew(_)
+        ) || matches!(self, Request::Txn { ops, .. } if ops.iter().any(|op| !op.is_read()))
     }
 
     /// The read's options, `None` for writes and status requests.
@@ -112,12 +152,19 @@ impl Request {
             | Request::HealthNode { opts, .. }
             | Request::HealthChecks { opts, .. }
             | Request::HealthService { opts, .. }
-            | Request::HealthState { opts, .. } => Some(opts),
+            | Request::HealthState { opts, .. }
+            | Request::SessionInfo { opts, .. }
+            | Request::SessionList { opts }
+            | Request::SessionNode { opts, .. }
+            | Request::Txn { opts, .. } => Some(opts),
             Request::KvApply(_)
             | Request::CatalogRegister(_)
             | Request::CatalogDeregister(_)
             | Request::StatusLeader
-            | Request::StatusPeers => None,
+            | Request::StatusPeers
+            | Request::SessionCreate(_)
+            | Request::SessionDestroy(_)
+            | Request::SessionRenew(_) => None,
         }
     }
 
@@ -163,6 +210,12 @@ pub enum Response {
     Leader(String),
     /// The voters' server addresses.
     Peers(Vec<String>),
+    /// A new session's ID.
+    SessionId(String),
+    /// Sessions.
+    Sessions(QueryMeta, Vec<Session>),
+    /// A transaction's outcome; the query meta of a read-only one.
+    Txn(Option<QueryMeta>, TxnOutcome),
 }
 
 /// A [`Request`] as sent: with how many servers already forwarded it, so a request is
@@ -213,6 +266,11 @@ mod tests {
                 opts,
             },
             Request::StatusPeers,
+            Request::SessionDestroy("s".into()),
+            Request::Txn {
+                ops: vec![TxnOp::SessionDelete("s".into())],
+                opts,
+            },
         ];
         for r in &requests {
             assert_eq!(&round_trip(r), r);

@@ -24,7 +24,7 @@ impl Server {
         &self,
         req: RegisterRequest,
     ) -> Result<bool, ServerError> {
-        let cmd = Command::CatalogRegister(Box::new(req));
+        let cmd = crate::session::stamped(Command::CatalogRegister(Box::new(req)));
         expect_bool(self.raft.propose(cmd).await?.response?, "catalog register")
     }
 
@@ -34,7 +34,7 @@ impl Server {
         &self,
         req: DeregisterRequest,
     ) -> Result<bool, ServerError> {
-        let cmd = Command::CatalogDeregister(req);
+        let cmd = crate::session::stamped(Command::CatalogDeregister(req));
         expect_bool(
             self.raft.propose(cmd).await?.response?,
             "catalog deregister",

@@ -12,7 +12,8 @@ use std::collections::BTreeMap;
 use praetor_rpc::{RemoteError, Request, Response, RpcError};
 use praetor_types::{
     CheckServiceNode, Consistency, DeregisterRequest, HealthCheck, KvQuery, KvRequest, KvResult,
-    Node, NodeServices, QueryOptions, RegisterRequest, ServiceNode,
+    Node, NodeServices, QueryMeta, QueryOptions, RegisterRequest, ServiceNode, Session, TxnOp,
+    TxnOutcome,
 };
 use tokio::time::Instant;
 use tracing::debug;
@@ -186,6 +187,77 @@ impl Server {
 
     /// Answers `req` here or at the leader; `hops` is how many servers already forwarded
     /// it (0 for a request made on this server or sent by a client agent).
+    /// Creates a session (at the leader); answers its ID.
+    pub async fn session_create(&self, session: Session) -> Result<String, ServerError> {
+        match self
+            .route(Request::SessionCreate(Box::new(session)), 0)
+            .await?
+        {
+            Response::SessionId(id) => Ok(id),
+            _ => Err(ServerError::UnexpectedResponse("session create")),
+        }
+    }
+
+    /// Destroys a session (at the leader).
+    pub async fn session_destroy(&self, id: &str) -> Result<bool, ServerError> {
+        expect_bool(
+            self.route(Request::SessionDestroy(id.to_owned()), 0)
+                .await?,
+            "session destroy",
+        )
+    }
+
+    /// Renews a session's TTL (at the leader); empty for an unknown session.
+    pub async fn session_renew(&self, id: &str) -> Result<Vec<Session>, ServerError> {
+        Ok(expect_sessions(self.route(Request::SessionRenew(id.to_owned()), 0).await?)?.1)
+    }
+
+    /// `GET /session/info/<id>`.
+    pub async fn session_info(
+        &self,
+        id: &str,
+        opts: QueryOptions,
+    ) -> Result<(QueryMeta, Vec<Session>), ServerError> {
+        let req = Request::SessionInfo {
+            id: id.to_owned(),
+            opts,
+        };
+        expect_sessions(self.route(req, 0).await?)
+    }
+
+    /// `GET /session/list`.
+    pub async fn session_list(
+        &self,
+        opts: QueryOptions,
+    ) -> Result<(QueryMeta, Vec<Session>), ServerError> {
+        expect_sessions(self.route(Request::SessionList { opts }, 0).await?)
+    }
+
+    /// `GET /session/node/<node>`.
+    pub async fn session_node(
+        &self,
+        node: &str,
+        opts: QueryOptions,
+    ) -> Result<(QueryMeta, Vec<Session>), ServerError> {
+        let req = Request::SessionNode {
+            node: node.to_owned(),
+            opts,
+        };
+        expect_sessions(self.route(req, 0).await?)
+    }
+
+    /// `PUT /v1/txn`: the outcome, with query meta for a read-only transaction.
+    pub async fn txn(
+        &self,
+        ops: Vec<TxnOp>,
+        opts: QueryOptions,
+    ) -> Result<(Option<QueryMeta>, TxnOutcome), ServerError> {
+        match self.route(Request::Txn { ops, opts }, 0).await? {
+            Response::Txn(meta, outcome) => Ok((meta, outcome)),
+            _ => Err(ServerError::UnexpectedResponse("txn")),
+        }
+    }
+
     pub(crate) async fn route(&self, req: Request, hops: u8) -> Result<Response, ServerError> {
         if !needs_leader(&req) {
             return self.execute(req).await;
@@ -302,6 +374,36 @@ impl Server {
             }
             Request::StatusLeader => Response::Leader(self.leader_addr()),
             Request::StatusPeers => Response::Peers(self.peers()),
+            Request::SessionCreate(session) => {
+                Response::SessionId(self.local_session_create(*session).await?)
+            }
+            Request::SessionDestroy(id) => Response::Bool(self.local_session_destroy(id).await?),
+            Request::SessionRenew(id) => {
+                let (meta, v) = self.local_session_renew(id).await?;
+                Response::Sessions(meta, v)
+            }
+            Request::SessionInfo { id, opts } => {
+                let (meta, v) = self
+                    .local_session_read(|view| view.session(&id).value.into_iter().collect(), opts)
+                    .await?;
+                Response::Sessions(meta, v)
+            }
+            Request::SessionList { opts } => {
+                let (meta, v) = self
+                    .local_session_read(|view| view.sessions().value, opts)
+                    .await?;
+                Response::Sessions(meta, v)
+            }
+            Request::SessionNode { node, opts } => {
+                let (meta, v) = self
+                    .local_session_read(|view| view.node_sessions(&node).value, opts)
+                    .await?;
+                Response::Sessions(meta, v)
+            }
+            Request::Txn { ops, opts } => {
+                let (meta, outcome) = self.local_txn(ops, opts).await?;
+                Response::Txn(meta, outcome)
+            }
             other => {
                 return Err(ServerError::Remote(format!(
                     "unsupported request {other:?}"
@@ -331,6 +433,13 @@ fn retryable(e: &ServerError, is_write: bool) -> bool {
         ServerError::Rpc(RpcError::Unavailable { .. })
         | ServerError::Rpc(RpcError::Remote(RemoteError::ShuttingDown)) => !is_write,
         _ => false,
+    }
+}
+
+fn expect_sessions(resp: Response) -> Result<(QueryMeta, Vec<Session>), ServerError> {
+    match resp {
+        Response::Sessions(meta, v) => Ok((meta, v)),
+        _ => Err(ServerError::UnexpectedResponse("sessions")),
     }
 }
 

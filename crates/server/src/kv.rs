@@ -8,7 +8,10 @@ use crate::{Server, ServerError};
 impl Server {
     /// Applies a KV write through Raft: `Ok(false)` when its condition did not hold.
     pub(crate) async fn local_kv_apply(&self, req: KvRequest) -> Result<bool, ServerError> {
-        let applied = self.raft.propose(Command::Kv(req)).await?;
+        let applied = self
+            .raft
+            .propose(crate::session::stamped(Command::Kv(req)))
+            .await?;
         match applied.response? {
             CommandResponse::Bool(ok) => Ok(ok),
             _ => Err(ServerError::UnexpectedResponse("kv write")),

@@ -167,7 +167,9 @@ impl Server {
                 continue;
             };
             self.raft
-                .propose(Command::CatalogRegister(Box::new(req)))
+                .propose(crate::session::stamped(Command::CatalogRegister(Box::new(
+                    req,
+                ))))
                 .await?
                 .response?;
             info!(member = %member.name, "member joined, marking health alive");

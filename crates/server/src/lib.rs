@@ -31,6 +31,7 @@ mod forward;
 mod kv;
 mod leader;
 mod rpc;
+mod session;
 mod tombstone;
 
 use std::sync::{Arc, Mutex};
@@ -105,6 +106,8 @@ pub struct Server {
     stop: CancellationToken,
     /// Leader-duty tasks (tombstone reaper, member reconcile), awaited on shutdown.
     tasks: Arc<Mutex<Vec<JoinHandle<()>>>>,
+    /// The leader's session TTL deadlines.
+    session_timers: session::SharedTimers,
 }
 
 impl Server {
@@ -137,12 +140,16 @@ impl Server {
             rpc_hold_timeout: cfg.rpc_hold_timeout,
             stop: CancellationToken::new(),
             tasks: Arc::default(),
+            session_timers: Arc::default(),
         };
         let mut tasks = vec![tokio::spawn(
             server
                 .clone()
                 .reap_tombstones(cfg.tombstone_ttl, server.stop.clone()),
         )];
+        tasks.push(tokio::spawn(
+            server.clone().run_session_timers(server.stop.clone()),
+        ));
         if let Some(member) = cfg.member {
             tasks.push(tokio::spawn(server.clone().reconcile_members(
                 vec![member],

@@ -1,7 +1,9 @@
 //! [`Command`]: every write that goes through Raft, and its deterministic application
 //! (Consul's `agent/consul/fsm` command dispatch).
 
-use praetor_types::{DeregisterRequest, KvRequest, RegisterRequest};
+use praetor_types::{
+    DeregisterRequest, KvOp, KvRequest, RegisterRequest, Session, TxnOp, TxnOutcome,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::store::Tables;
@@ -32,6 +34,24 @@ pub enum Command {
     /// Several commands packed into one Raft entry: each is applied in order, at the same
     /// index, and answers on its own.
     Batch(Vec<Command>),
+    /// `cmd` stamped with the leader's clock (`now`, Unix milliseconds) when proposed:
+    /// lock-delays are armed and checked against it, never against a replica's clock.
+    At {
+        /// Unix milliseconds at the leader.
+        now: u64,
+        /// The stamped command.
+        cmd: Box<Command>,
+    },
+    /// Creates a session (its ID chosen by the proposer).
+    SessionCreate(Box<Session>),
+    /// Destroys (invalidates) a session: its locks are released or its keys deleted, and
+    /// lock-delay is armed. A missing session is not an error.
+    SessionDestroy {
+        /// The session ID.
+        id: String,
+    },
+    /// A transaction: every operation or none (Consul's `TxnRequest`).
+    Txn(Vec<TxnOp>),
 }
 
 /// What applying a [`Command`] answered.
@@ -45,6 +65,8 @@ pub enum CommandResponse {
     Batch(Vec<Result<CommandResponse, ApplyError>>),
     /// The command has no answer (e.g. [`Command::TombstoneReap`]).
     None,
+    /// A transaction's results, or its errors when it was rolled back.
+    Txn(TxnOutcome),
 }
 
 /// Why the state store rejected a write. A rejected write changes nothing.
@@ -60,6 +82,21 @@ pub enum ApplyError {
     /// A lock or unlock carried no session.
     #[error("missing session")]
     MissingSession,
+    /// A session create named a node that is not registered (Consul's text).
+    #[error("Missing node registration")]
+    SessionMissingNode,
+    /// A session create named a check that is not registered (Consul's text).
+    #[error("Missing check '{0}' registration")]
+    SessionMissingCheck(String),
+    /// A session create named a critical check (Consul's text).
+    #[error("Check '{0}' is in critical state")]
+    SessionCriticalCheck(String),
+    /// A session create without an ID.
+    #[error("Missing session ID")]
+    MissingSessionId,
+    /// A session create with the ID of a live session.
+    #[error("Session ID already exists")]
+    SessionExists,
     /// A KV write other than a delete-tree had an empty key.
     #[error("missing key name")]
     MissingKey,
@@ -107,38 +144,71 @@ pub enum ApplyError {
 
 impl Tables {
     /// Applies `cmd` at Raft `index` to this working copy, recording what it touched.
+    /// `now` is the leader's stamp (Unix milliseconds; 0 when unstamped).
     ///
     /// # Invariants
     /// A command that answers `Err` has not changed anything.
     pub(crate) fn apply_command(
         &mut self,
         index: u64,
+        now: u64,
         cmd: &Command,
         touches: &mut Vec<Touch>,
     ) -> Result<CommandResponse, ApplyError> {
         match cmd {
             Command::Kv(req) => self
-                .kv
-                .apply(index, req, touches)
+                .kv_apply(index, now, req, touches)
                 .map(CommandResponse::Bool),
             Command::TombstoneReap { upto_index } => {
                 self.kv.reap_tombstones(*upto_index, touches);
                 Ok(CommandResponse::None)
             }
-            Command::CatalogRegister(req) => self
-                .catalog
-                .register(index, req, touches)
-                .map(|()| CommandResponse::Bool(true)),
-            Command::CatalogDeregister(req) => self
-                .catalog
-                .deregister(index, req, touches)
-                .map(|()| CommandResponse::Bool(true)),
+            Command::CatalogRegister(req) => {
+                self.catalog.register(index, req, touches)?;
+                self.invalidate_unhealthy_sessions(index, now, touches);
+                Ok(CommandResponse::Bool(true))
+            }
+            Command::CatalogDeregister(req) => {
+                self.catalog.deregister(index, req, touches)?;
+                self.invalidate_unhealthy_sessions(index, now, touches);
+                Ok(CommandResponse::Bool(true))
+            }
             Command::Batch(cmds) => Ok(CommandResponse::Batch(
                 cmds.iter()
-                    .map(|c| self.apply_command(index, c, touches))
+                    .map(|c| self.apply_command(index, now, c, touches))
                     .collect(),
             )),
+            Command::At { now, cmd } => self.apply_command(index, *now, cmd, touches),
+            Command::SessionCreate(session) => self
+                .session_create(index, session, touches)
+                .map(|()| CommandResponse::Bool(true)),
+            Command::SessionDestroy { id } => {
+                self.session_invalidate(index, now, id, touches);
+                Ok(CommandResponse::Bool(true))
+            }
+            Command::Txn(ops) => Ok(CommandResponse::Txn(
+                self.apply_txn(index, now, ops, touches),
+            )),
         }
+    }
+
+    /// A KV write, with lock-delay and the sessions table behind `?acquire`/`?release`:
+    /// an acquire by a live session of a key under lock-delay answers `false`.
+    pub(crate) fn kv_apply(
+        &mut self,
+        index: u64,
+        now: u64,
+        req: &KvRequest,
+        touches: &mut Vec<Touch>,
+    ) -> Result<bool, ApplyError> {
+        let Tables { kv, sessions, .. } = self;
+        if req.op == KvOp::Lock
+            && req.session.as_deref().is_some_and(|s| sessions.exists(s))
+            && sessions.delayed(&req.key, now)
+        {
+            return Ok(false);
+        }
+        kv.apply_with(index, req, touches, &|id| sessions.exists(id))
     }
 }
 

@@ -36,12 +36,25 @@ fn from_prefix(prefix: &str) -> (Bound<&str>, Bound<&str>) {
 }
 
 impl KvTable {
-    /// Applies one KV write at Raft `index`: `Ok(false)` when its condition did not hold.
+    /// Applies one KV write at Raft `index`, with no session live (locks fail).
+    #[cfg(test)]
     pub(crate) fn apply(
         &mut self,
         index: u64,
         req: &KvRequest,
         touches: &mut Vec<Touch>,
+    ) -> Result<bool, ApplyError> {
+        self.apply_with(index, req, touches, &|_| false)
+    }
+
+    /// Applies one KV write at Raft `index`: `Ok(false)` when its condition did not hold.
+    /// `session_exists` tells whether a lock's or unlock's session is live.
+    pub(crate) fn apply_with(
+        &mut self,
+        index: u64,
+        req: &KvRequest,
+        touches: &mut Vec<Touch>,
+        session_exists: &dyn Fn(&str) -> bool,
     ) -> Result<bool, ApplyError> {
         if req.key.is_empty() && req.op != KvOp::DeleteTree {
             return Err(ApplyError::MissingKey);
@@ -64,8 +77,8 @@ impl KvTable {
                 }
                 Ok(holds)
             }
-            KvOp::Lock => self.lock(index, req, touches),
-            KvOp::Unlock => self.unlock(index, req, touches),
+            KvOp::Lock => self.lock(index, req, touches, session_exists),
+            KvOp::Unlock => self.unlock(index, req, touches, session_exists),
             KvOp::Delete => {
                 self.delete(index, &req.key, touches);
                 Ok(true)
@@ -116,7 +129,7 @@ impl KvTable {
     }
 
     /// Deletes one key, leaving a tombstone; a missing key changes nothing.
-    fn delete(&mut self, index: u64, key: &str, touches: &mut Vec<Touch>) {
+    pub(crate) fn delete(&mut self, index: u64, key: &str, touches: &mut Vec<Touch>) {
         if let Some((key, _)) = self.entries.remove_with_key(key) {
             self.tombstones.insert(key.clone(), index);
             self.index = self.index.max(index);
@@ -160,19 +173,16 @@ impl KvTable {
     }
 
     /// `?acquire`: takes the lock for the request's session and writes the value.
-    ///
-    /// There is no sessions table yet, so every session is invalid and this always
-    /// answers [`ApplyError::InvalidSession`]; the acquisition rules below are the ones
-    /// the sessions change will make reachable (lock-delay will join them, with `now`
-    /// carried in the command).
+    /// Lock-delay is decided by the caller, which knows the sessions table and `now`.
     fn lock(
         &mut self,
         index: u64,
         req: &KvRequest,
         touches: &mut Vec<Touch>,
+        session_exists: &dyn Fn(&str) -> bool,
     ) -> Result<bool, ApplyError> {
         let session = req.session.as_deref().ok_or(ApplyError::MissingSession)?;
-        if !self.session_exists(session) {
+        if !session_exists(session) {
             return Err(ApplyError::InvalidSession(session.to_owned()));
         }
         let existing = self.entries.get(req.key.as_str());
@@ -197,15 +207,16 @@ impl KvTable {
 
     /// `?release`: releases the lock held by the request's session (keeping
     /// `LockIndex`) and writes the value. Answers `false` when that session does not
-    /// hold it. Like [`Self::lock`], unreachable until sessions exist.
+    /// hold it.
     fn unlock(
         &mut self,
         index: u64,
         req: &KvRequest,
         touches: &mut Vec<Touch>,
+        session_exists: &dyn Fn(&str) -> bool,
     ) -> Result<bool, ApplyError> {
         let session = req.session.as_deref().ok_or(ApplyError::MissingSession)?;
-        if !self.session_exists(session) {
+        if !session_exists(session) {
             return Err(ApplyError::InvalidSession(session.to_owned()));
         }
         let Some(existing) = self.entries.get(req.key.as_str()) else {
@@ -224,11 +235,6 @@ impl KvTable {
         };
         self.put(index, entry, touches);
         Ok(true)
-    }
-
-    /// Whether `id` names a live session. No sessions table exists yet: none does.
-    fn session_exists(&self, _id: &str) -> bool {
-        false
     }
 
     /// Entries whose key starts with `prefix`, in key order.

@@ -2,7 +2,7 @@
 //! over go-memdb).
 //!
 //! Owns the tables (KV with tombstones; the catalog's nodes, services and checks;
-//! sessions … later), the per-table
+//! sessions with lock-delays), the per-table
 //! and per-key indexes that blocking queries compare against, the fine-grained watches
 //! that wake them, deterministic [`Command`] application, and snapshot/restore.
 //! Must not do I/O or read clocks: time, when needed, is an argument.
@@ -21,8 +21,10 @@
 mod catalog;
 mod command;
 mod kv;
+mod session;
 mod snapshot;
 mod store;
+mod txn;
 mod watch;
 
 pub use command::{ApplyError, Command, CommandResponse};

@@ -4,15 +4,18 @@
 use std::sync::Arc;
 
 use imbl::OrdMap;
-use praetor_types::{HealthCheck, KvEntry, Node, NodeService};
+use praetor_types::{HealthCheck, KvEntry, Node, NodeService, Session};
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::CatalogTable;
 use crate::kv::{Key, KvTable};
+use crate::session::SessionTable;
 use crate::store::Tables;
 
-/// The snapshot format version this build writes: 2 added the catalog.
-const FORMAT_VERSION: u32 = 2;
+/// The snapshot format version this build writes: 2 added the catalog, 3 the sessions.
+const FORMAT_VERSION: u32 = 3;
+/// The format with the catalog but no sessions; still read (as no sessions).
+const FORMAT_VERSION_CATALOG: u32 = 2;
 /// The first format, KV only; still read (as an empty catalog).
 const FORMAT_VERSION_KV_ONLY: u32 = 1;
 
@@ -47,6 +50,8 @@ struct SnapshotOut<'a> {
     kvs: Vec<EntryOut<'a>>,
     tombstones: Vec<TombstoneOut<'a>>,
     catalog: CatalogOut<'a>,
+    sessions_index: u64,
+    sessions: Vec<&'a Session>,
 }
 
 /// The catalog tables: rows in the types' own (named-field) encoding.
@@ -96,6 +101,12 @@ struct SnapshotIn {
     /// Absent from version 1 snapshots.
     #[serde(default)]
     catalog: CatalogIn,
+    /// Absent before version 3.
+    #[serde(default)]
+    sessions_index: u64,
+    /// Absent before version 3.
+    #[serde(default)]
+    sessions: Vec<Session>,
 }
 
 #[derive(Deserialize, Default)]
@@ -158,6 +169,8 @@ pub(crate) fn encode(tables: &Tables) -> Result<Vec<u8>, SnapshotError> {
             .map(|(key, index)| TombstoneOut { key, index: *index })
             .collect(),
         catalog: encode_catalog(&tables.catalog),
+        sessions_index: tables.sessions.index,
+        sessions: tables.sessions.sessions.values().map(|s| &**s).collect(),
     };
     rmp_serde::to_vec_named(&doc).map_err(SnapshotError::Encode)
 }
@@ -165,7 +178,13 @@ pub(crate) fn encode(tables: &Tables) -> Result<Vec<u8>, SnapshotError> {
 /// Decodes and checks a snapshot written by [`encode`].
 pub(crate) fn decode(bytes: &[u8]) -> Result<Tables, SnapshotError> {
     let doc: SnapshotIn = rmp_serde::from_slice(bytes).map_err(SnapshotError::Decode)?;
-    if doc.version != FORMAT_VERSION && doc.version != FORMAT_VERSION_KV_ONLY {
+    if ![
+        FORMAT_VERSION,
+        FORMAT_VERSION_CATALOG,
+        FORMAT_VERSION_KV_ONLY,
+    ]
+    .contains(&doc.version)
+    {
         return Err(SnapshotError::UnsupportedVersion(doc.version));
     }
     let mut entries: OrdMap<Key, Arc<KvEntry>> = OrdMap::new();
@@ -200,6 +219,15 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Tables, SnapshotError> {
             index: doc.kv_index,
         },
         catalog: decode_catalog(doc.catalog)?,
+        sessions: SessionTable {
+            index: doc.sessions_index,
+            sessions: doc
+                .sessions
+                .into_iter()
+                .map(|s| (s.id.clone(), Arc::new(s)))
+                .collect(),
+            lock_delays: OrdMap::new(),
+        },
     })
 }
 

@@ -6,12 +6,13 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::collections::BTreeMap;
 
 use praetor_types::{
-    CheckServiceNode, HealthCheck, HealthStatus, KvEntry, Node, NodeServices, ServiceNode,
+    CheckServiceNode, HealthCheck, HealthStatus, KvEntry, Node, NodeServices, ServiceNode, Session,
 };
 
 use crate::catalog::CatalogTable;
 use crate::command::{ApplyError, Command, CommandResponse};
 use crate::kv::KvTable;
+use crate::session::SessionTable;
 use crate::snapshot::{self, SnapshotError};
 use crate::watch::{Table, Touch, Watch, WatchRegistry};
 
@@ -24,6 +25,8 @@ pub(crate) struct Tables {
     pub(crate) kv: KvTable,
     /// The catalog: nodes, services, checks.
     pub(crate) catalog: CatalogTable,
+    /// The sessions table and lock-delays.
+    pub(crate) sessions: SessionTable,
 }
 
 /// The state store: a cheap-to-clone shared handle (Send + Sync).
@@ -67,7 +70,7 @@ impl Store {
         let _writer = lock(&self.inner.writer);
         let mut tables = Tables::clone(&self.current());
         let mut touches = Vec::new();
-        let result = tables.apply_command(index, cmd, &mut touches);
+        let result = tables.apply_command(index, 0, cmd, &mut touches);
         tables.applied_index = index;
         self.publish(tables);
         self.inner.watches.wake(touches);
@@ -295,10 +298,48 @@ impl StateView {
             Table::Nodes => c.nodes_index,
             Table::Services => c.services_index,
             Table::Checks => c.checks_index,
+            Table::Sessions => self.tables.sessions.index,
         }
     }
 
     /// The tables behind this view, for comparing whole states in tests.
+    /// Session `id`, if live.
+    pub fn session(&self, id: &str) -> Indexed<Option<Session>> {
+        let t = &self.tables.sessions;
+        Indexed {
+            index: t.index,
+            value: t.sessions.get(id).map(|s| Session::clone(s)),
+        }
+    }
+
+    /// Every live session, by ID.
+    pub fn sessions(&self) -> Indexed<Vec<Session>> {
+        let t = &self.tables.sessions;
+        Indexed {
+            index: t.index,
+            value: t.sessions.values().map(|s| Session::clone(s)).collect(),
+        }
+    }
+
+    /// The live sessions of `node`.
+    pub fn node_sessions(&self, node: &str) -> Indexed<Vec<Session>> {
+        let t = &self.tables.sessions;
+        Indexed {
+            index: t.index,
+            value: t
+                .sessions
+                .values()
+                .filter(|s| s.node == node)
+                .map(|s| Session::clone(s))
+                .collect(),
+        }
+    }
+
+    /// Runs a read-only transaction against this view (nothing is written).
+    pub fn txn_read(&self, ops: &[praetor_types::TxnOp]) -> praetor_types::TxnOutcome {
+        self.tables.read_txn(ops)
+    }
+
     #[cfg(test)]
     pub(crate) fn tables(&self) -> &Tables {
         &self.tables

@@ -40,6 +40,8 @@ pub enum Table {
     Services,
     /// The health checks.
     Checks,
+    /// The sessions table.
+    Sessions,
 }
 
 impl Table {
@@ -49,6 +51,7 @@ impl Table {
             Table::Nodes => "nodes",
             Table::Services => "services",
             Table::Checks => "checks",
+            Table::Sessions => "sessions",
         }
     }
 }

@@ -12,6 +12,8 @@ pub mod kv;
 pub mod member;
 pub mod operator;
 pub mod query;
+pub mod session;
+pub mod txn;
 
 pub use catalog::{
     CheckServiceNode, DeregisterRequest, HealthCheck, HealthCheckDefinition, HealthStatus, Node,
@@ -20,6 +22,8 @@ pub use catalog::{
 pub use kv::{KvEntry, KvOp, KvRequest};
 pub use operator::{RaftConfiguration, RaftPeer, RaftServer};
 pub use query::{Consistency, KvQuery, KvResult, QueryMeta, QueryOptions};
+pub use session::{ServiceCheckRef, Session, SessionBehavior};
+pub use txn::{TxnCatalogVerb, TxnError, TxnKvOp, TxnKvVerb, TxnOp, TxnOutcome, TxnResult};
 
 /// Consul API version this build is compatible with (`/v1/agent/self` `Config.Version`).
 pub const CONSUL_COMPAT_VERSION: &str = "1.22.0";

@@ -9,6 +9,7 @@ mod dns;
 mod kv;
 mod lifecycle;
 mod services;
+mod sessions;
 mod ui;
 mod webdriver;
 

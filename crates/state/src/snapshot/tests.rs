@@ -186,6 +186,8 @@ fn service_of_a_missing_node_is_rejected() {
             }],
             checks: vec![],
         },
+        sessions_index: 0,
+        sessions: vec![],
     };
     let bytes = rmp_serde::to_vec_named(&doc).expect("encode");
     assert!(matches!(

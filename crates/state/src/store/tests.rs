@@ -52,7 +52,7 @@ impl Model {
                     cmds.iter().map(|c| self.apply(index, c)).collect(),
                 ));
             }
-            Command::CatalogRegister(_) | Command::CatalogDeregister(_) => {
+            _ => {
                 unreachable!("the KV model is only fed KV commands")
             }
         };
