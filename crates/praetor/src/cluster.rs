@@ -94,6 +94,12 @@ pub async fn start_pools(
         )),
         None => None,
     };
+    if !cfg.dev
+        && let Some(dir) = &cfg.data_dir
+    {
+        let serf = dir.join("serf");
+        std::fs::create_dir_all(&serf).with_context(|| format!("creating {}", serf.display()))?;
+    }
     let lan_port = u16::try_from(cfg.ports.serf_lan).unwrap_or(8301);
     let mut lan_cfg = GossipConfig::lan(
         cfg.node_name.clone(),
