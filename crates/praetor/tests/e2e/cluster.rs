@@ -308,3 +308,55 @@ async fn three_servers_and_two_clients_form_a_cluster() {
         assert_eq!(kv_get(s, "cluster/after").await.as_deref(), Some("still"));
     }
 }
+
+/// A loopback address nothing listens on.
+fn dead_addr() -> String {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().to_string()
+}
+
+#[test]
+fn join_failures_stop_the_agent() {
+    let dead = dead_addr();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+
+    // -join: nobody to join fails the start.
+    let join = format!("-join={dead}");
+    let agent = AgentProcess::start(&[
+        "-node",
+        "j1",
+        "-bind",
+        "127.0.0.1",
+        "-data-dir",
+        data,
+        &join,
+    ]);
+    let out = agent.output.clone();
+    assert_eq!(agent.wait(Duration::from_secs(30)), Some(1));
+    let out = out.lock().unwrap().clone();
+    assert!(out.contains("Error starting agent"), "{out}");
+
+    // -retry-join gives up after -retry-max failed attempts, with Consul's words.
+    let retry = format!("-retry-join={dead}");
+    let agent = AgentProcess::start(&[
+        "-node",
+        "j2",
+        "-bind",
+        "127.0.0.1",
+        "-data-dir",
+        data,
+        &retry,
+        "-retry-interval=100ms",
+        "-retry-max=2",
+    ]);
+    let out = agent.output.clone();
+    assert_eq!(agent.wait(Duration::from_secs(30)), Some(1));
+    let out = out.lock().unwrap().clone();
+    assert_eq!(
+        out.matches("Join cluster failed, will retry").count(),
+        2,
+        "{out}"
+    );
+    assert!(out.contains("max join retry exhausted, exiting"), "{out}");
+}
