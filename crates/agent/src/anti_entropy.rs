@@ -19,8 +19,8 @@ use tracing::{debug, info};
 use crate::local_agent::SyncPlan;
 use crate::{BackendError, LocalAgent};
 
-/// The catalog as anti-entropy sees it: the in-process server today, RPC to the
-/// servers for client agents later.
+/// The catalog as anti-entropy sees it: the in-process server ([`ServerCatalog`]) or,
+/// on a client agent, the servers over RPC ([`crate::RemoteServers`]).
 #[async_trait]
 pub trait CatalogApi: Send + Sync + 'static {
     /// `Catalog.Register`.

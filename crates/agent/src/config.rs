@@ -26,7 +26,7 @@ pub use bind::{detect_advertise, host_addresses, is_private_ipv4, is_public_ipv6
 pub use error::{ConfigError, Problem};
 pub use node_id::{NODE_ID_FILE, load_or_create_node_id, parse_node_id};
 pub use runtime::{
-    DnsConfig, HostFacts, ListenAddr, ListenerAddrs, LogLevel, Ports, RuntimeConfig,
+    DnsConfig, GossipTuning, HostFacts, ListenAddr, ListenerAddrs, LogLevel, Ports, RuntimeConfig,
 };
 pub use source::Format;
 

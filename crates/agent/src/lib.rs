@@ -8,12 +8,16 @@
 
 pub mod anti_entropy;
 pub mod backend;
+pub mod cluster;
 pub mod config;
 pub mod definition;
 mod local;
 pub mod local_agent;
+pub mod remote;
 
 pub use anti_entropy::{AntiEntropy, AntiEntropyConfig, CatalogApi, ServerCatalog};
 pub use backend::{AgentSelf, Backend, BackendError};
+pub use cluster::Cluster;
 pub use local::LocalBackend;
 pub use local_agent::{LocalAgent, LocalAgentConfig, LocalAgentTask};
+pub use remote::{NO_KNOWN_SERVERS, RemoteServers};

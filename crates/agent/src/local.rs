@@ -1,4 +1,6 @@
-//! The [`Backend`] of a server agent: requests are served by the server in this process.
+//! The agent's [`Backend`]: requests are served by the server in this process (server
+//! agents) or sent to a server over RPC (client agents, [`RemoteServers`]); the agent's
+//! own services and checks and its cluster membership are answered locally.
 
 use async_trait::async_trait;
 use praetor_server::{Server, ServerError};
@@ -6,29 +8,72 @@ use std::collections::BTreeMap;
 
 use praetor_types::{
     CheckServiceNode, DeregisterRequest, HealthCheck, HealthStatus, KvQuery, KvRequest, KvResult,
-    Node, NodeService, NodeServices, QueryMeta, QueryOptions, RegisterRequest, ServiceNode,
-    Session, TxnOp, TxnOutcome,
+    Node, NodeService, NodeServices, QueryMeta, QueryOptions, RaftConfiguration, RaftPeer,
+    RegisterRequest, ServiceNode, Session, TxnOp, TxnOutcome, member::Member,
 };
 use serde_json::Value;
 
-use crate::{AgentSelf, Backend, BackendError, LocalAgent};
+use crate::{AgentSelf, Backend, BackendError, Cluster, LocalAgent, RemoteServers};
 
-/// A backend over the [`Server`] running in this agent.
+/// Where catalog, health, KV and status requests are served.
+#[derive(Clone)]
+enum Target {
+    /// The server in this process.
+    Server(Server),
+    /// Servers over RPC (a client agent).
+    Remote(RemoteServers),
+}
+
+/// Calls `$method` on the in-process server or the remote servers alike.
+macro_rules! dispatch {
+    ($self:ident . $method:ident ( $($arg:expr),* )) => {
+        match &$self.target {
+            Target::Server(s) => Ok(s.$method($($arg),*).await?),
+            Target::Remote(r) => r.$method($($arg),*).await,
+        }
+    };
+}
+
+/// A backend over the [`Server`] running in this agent, or over RPC to the servers.
 #[derive(Clone)]
 pub struct LocalBackend {
-    server: Server,
+    target: Target,
     identity: AgentSelf,
     agent: Option<LocalAgent>,
+    cluster: Option<Cluster>,
 }
 
 impl LocalBackend {
     /// Serves requests from `server`; `identity` is what `/v1/agent/self` reports.
     pub fn new(server: Server, identity: AgentSelf) -> Self {
         Self {
-            server,
+            target: Target::Server(server),
             identity,
             agent: None,
+            cluster: None,
         }
+    }
+
+    /// A client agent's backend: requests go to `servers` over RPC.
+    pub fn remote(servers: RemoteServers, identity: AgentSelf) -> Self {
+        Self {
+            target: Target::Remote(servers),
+            identity,
+            agent: None,
+            cluster: None,
+        }
+    }
+
+    /// Serves the membership and Raft operator requests from `cluster`.
+    pub fn with_cluster(mut self, cluster: Cluster) -> Self {
+        self.cluster = Some(cluster);
+        self
+    }
+
+    fn cluster(&self) -> Result<&Cluster, BackendError> {
+        self.cluster
+            .as_ref()
+            .ok_or_else(|| BackendError::Internal("this agent runs no gossip pool".to_owned()))
     }
 
     /// Serves `/v1/agent/...` service and check requests from `agent`.
@@ -67,33 +112,33 @@ impl Backend for LocalBackend {
         query: KvQuery,
         opts: QueryOptions,
     ) -> Result<(QueryMeta, KvResult), BackendError> {
-        Ok(self.server.kv_read(query, opts).await?)
+        dispatch!(self.kv_read(query, opts))
     }
 
     async fn kv_write(&self, req: KvRequest) -> Result<bool, BackendError> {
-        Ok(self.server.kv_apply(req).await?)
+        dispatch!(self.kv_apply(req))
     }
 
     async fn catalog_register(&self, req: RegisterRequest) -> Result<bool, BackendError> {
-        Ok(self.server.catalog_register(req).await?)
+        dispatch!(self.catalog_register(req))
     }
 
     async fn catalog_deregister(&self, req: DeregisterRequest) -> Result<bool, BackendError> {
-        Ok(self.server.catalog_deregister(req).await?)
+        dispatch!(self.catalog_deregister(req))
     }
 
     async fn catalog_nodes(
         &self,
         opts: QueryOptions,
     ) -> Result<(QueryMeta, Vec<Node>), BackendError> {
-        Ok(self.server.catalog_nodes(opts).await?)
+        dispatch!(self.catalog_nodes(opts))
     }
 
     async fn catalog_services(
         &self,
         opts: QueryOptions,
     ) -> Result<(QueryMeta, BTreeMap<String, Vec<String>>), BackendError> {
-        Ok(self.server.catalog_services(opts).await?)
+        dispatch!(self.catalog_services(opts))
     }
 
     async fn catalog_service(
@@ -102,7 +147,7 @@ impl Backend for LocalBackend {
         tags: &[String],
         opts: QueryOptions,
     ) -> Result<(QueryMeta, Vec<ServiceNode>), BackendError> {
-        Ok(self.server.catalog_service(name, tags, opts).await?)
+        dispatch!(self.catalog_service(name, tags, opts))
     }
 
     async fn catalog_node(
@@ -110,7 +155,7 @@ impl Backend for LocalBackend {
         name: &str,
         opts: QueryOptions,
     ) -> Result<(QueryMeta, Option<NodeServices>), BackendError> {
-        Ok(self.server.catalog_node(name, opts).await?)
+        dispatch!(self.catalog_node(name, opts))
     }
 
     async fn health_node(
@@ -118,7 +163,7 @@ impl Backend for LocalBackend {
         name: &str,
         opts: QueryOptions,
     ) -> Result<(QueryMeta, Vec<HealthCheck>), BackendError> {
-        Ok(self.server.health_node(name, opts).await?)
+        dispatch!(self.health_node(name, opts))
     }
 
     async fn health_checks(
@@ -126,7 +171,7 @@ impl Backend for LocalBackend {
         service: &str,
         opts: QueryOptions,
     ) -> Result<(QueryMeta, Vec<HealthCheck>), BackendError> {
-        Ok(self.server.health_checks(service, opts).await?)
+        dispatch!(self.health_checks(service, opts))
     }
 
     async fn health_service(
@@ -136,10 +181,7 @@ impl Backend for LocalBackend {
         passing: bool,
         opts: QueryOptions,
     ) -> Result<(QueryMeta, Vec<CheckServiceNode>), BackendError> {
-        Ok(self
-            .server
-            .health_service(name, tags, passing, opts)
-            .await?)
+        dispatch!(self.health_service(name, tags, passing, opts))
     }
 
     async fn health_state(
@@ -147,27 +189,65 @@ impl Backend for LocalBackend {
         state: &str,
         opts: QueryOptions,
     ) -> Result<(QueryMeta, Vec<HealthCheck>), BackendError> {
-        Ok(self.server.health_state(state, opts).await?)
+        dispatch!(self.health_state(state, opts))
     }
 
     async fn status_leader(&self) -> Result<String, BackendError> {
-        Ok(self.server.leader_addr())
+        match &self.target {
+            Target::Server(s) => Ok(s.leader_addr()),
+            Target::Remote(r) => r.status_leader().await,
+        }
     }
 
     async fn status_peers(&self) -> Result<Vec<String>, BackendError> {
-        Ok(self.server.peers())
+        match &self.target {
+            Target::Server(s) => Ok(s.peers()),
+            Target::Remote(r) => r.status_peers().await,
+        }
+    }
+
+    async fn agent_members(&self, wan: bool) -> Result<Vec<Member>, BackendError> {
+        self.cluster()?.members(wan).await
+    }
+
+    async fn agent_join(&self, addr: &str, wan: bool) -> Result<usize, BackendError> {
+        self.cluster()?.join(&[addr.to_owned()], wan).await
+    }
+
+    async fn agent_leave(&self) -> Result<(), BackendError> {
+        self.cluster()?.leave().await
+    }
+
+    async fn agent_force_leave(
+        &self,
+        node: &str,
+        prune: bool,
+        wan: bool,
+    ) -> Result<(), BackendError> {
+        self.cluster()?.force_leave(node, prune, wan).await
+    }
+
+    async fn operator_raft_configuration(
+        &self,
+        opts: QueryOptions,
+    ) -> Result<RaftConfiguration, BackendError> {
+        self.cluster()?.raft_configuration(&opts).await
+    }
+
+    async fn operator_raft_remove_peer(&self, peer: RaftPeer) -> Result<(), BackendError> {
+        self.cluster()?.remove_peer(peer).await
     }
 
     async fn session_create(&self, session: Session) -> Result<String, BackendError> {
-        Ok(self.server.session_create(session).await?)
+        dispatch!(self.session_create(session))
     }
 
     async fn session_destroy(&self, id: &str) -> Result<bool, BackendError> {
-        Ok(self.server.session_destroy(id).await?)
+        dispatch!(self.session_destroy(id))
     }
 
     async fn session_renew(&self, id: &str) -> Result<Vec<Session>, BackendError> {
-        Ok(self.server.session_renew(id).await?)
+        dispatch!(self.session_renew(id))
     }
 
     async fn session_info(
@@ -175,14 +255,14 @@ impl Backend for LocalBackend {
         id: &str,
         opts: QueryOptions,
     ) -> Result<(QueryMeta, Vec<Session>), BackendError> {
-        Ok(self.server.session_info(id, opts).await?)
+        dispatch!(self.session_info(id, opts))
     }
 
     async fn session_list(
         &self,
         opts: QueryOptions,
     ) -> Result<(QueryMeta, Vec<Session>), BackendError> {
-        Ok(self.server.session_list(opts).await?)
+        dispatch!(self.session_list(opts))
     }
 
     async fn session_node(
@@ -190,7 +270,7 @@ impl Backend for LocalBackend {
         node: &str,
         opts: QueryOptions,
     ) -> Result<(QueryMeta, Vec<Session>), BackendError> {
-        Ok(self.server.session_node(node, opts).await?)
+        dispatch!(self.session_node(node, opts))
     }
 
     async fn txn(
@@ -198,7 +278,7 @@ impl Backend for LocalBackend {
         ops: Vec<TxnOp>,
         opts: QueryOptions,
     ) -> Result<(Option<QueryMeta>, TxnOutcome), BackendError> {
-        Ok(self.server.txn(ops, opts).await?)
+        dispatch!(self.txn(ops, opts))
     }
 
     fn agent_self(&self) -> AgentSelf {

@@ -4,6 +4,7 @@
 //! `agent` runs here (see [`run`]); everything else is `praetor-cli`.
 
 mod banner;
+mod cluster;
 mod dns;
 mod logging;
 mod run;

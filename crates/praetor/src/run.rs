@@ -8,18 +8,24 @@ use anyhow::Context as _;
 use clap::Parser;
 use praetor_agent::config::{AgentArgs, RuntimeConfig};
 use praetor_agent::{
-    AgentSelf, AntiEntropy, AntiEntropyConfig, Backend, LocalAgent, LocalAgentConfig, LocalBackend,
-    ServerCatalog,
+    AgentSelf, AntiEntropy, AntiEntropyConfig, Backend, CatalogApi, Cluster, LocalAgent,
+    LocalAgentConfig, LocalBackend, RemoteServers, ServerCatalog,
 };
 use praetor_http::HttpConfig;
 use praetor_raft::RaftConfig;
-use praetor_server::{Member, Server, ServerConfig};
+use praetor_rpc::{ClientConfig, RpcClient};
+use praetor_server::{Member, Server, ServerConfig, raft_id};
 use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
 use crate::{banner, logging};
+
+/// The minimum Raft election timeout (each election waits a random time up to twice
+/// this): a lost leader is replaced in about a second and a half, while a loaded
+/// machine's 100 ms heartbeats stay far inside it (Pre-Vote guards against the rest).
+const ELECTION_TIMEOUT: Duration = Duration::from_millis(500);
 
 /// How long each shutdown step may take before we move on.
 const STOP_TIMEOUT: Duration = Duration::from_secs(15);
@@ -88,22 +94,24 @@ pub async fn agent(argv: Vec<String>) -> i32 {
 /// The running agent's components.
 struct Agent {
     cfg: Arc<RuntimeConfig>,
-    server: Server,
+    /// The server in this process (`None`: a client agent).
+    server: Option<Server>,
+    /// Gossip pools and Raft membership.
+    cluster: Cluster,
     /// The agent's own services and checks.
     local: LocalAgent,
     shutdown: CancellationToken,
     tasks: JoinSet<()>,
+    /// Stops the server RPC listener (after everything else).
+    rpc_stop: CancellationToken,
+    rpc_task: Option<tokio::task::JoinHandle<()>>,
+    /// Set when `-retry-join` gave up: the agent exits 1 with this error.
+    fatal: tokio::sync::mpsc::Receiver<String>,
 }
 
 impl Agent {
     async fn start(cfg: RuntimeConfig, args: AgentArgs) -> anyhow::Result<Self> {
         let cfg = Arc::new(cfg);
-        if !cfg.server {
-            anyhow::bail!(
-                "client mode needs servers to join, which this build cannot do yet; \
-                 run with -server or -dev"
-            );
-        }
         if let Some(path) = &cfg.pid_file {
             std::fs::write(path, format!("{}", std::process::id()))
                 .with_context(|| format!("writing pid file {}", path.display()))?;
@@ -120,16 +128,67 @@ impl Agent {
             }
         }
         let dns_listeners = crate::dns::bind(&cfg).await?;
-        let server = Server::start(server_config(&cfg))
-            .await
-            .context("starting server")?;
+        let rpc_listener = if cfg.server {
+            let port = u16::try_from(cfg.ports.server).unwrap_or(8300);
+            let addr = SocketAddr::new(cfg.bind_addr, port);
+            Some(
+                tokio::net::TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("Failed to start RPC listener on {addr}"))?,
+            )
+        } else {
+            None
+        };
+        let rpc_port = match &rpc_listener {
+            Some(l) => Some(l.local_addr()?.port()),
+            None => None,
+        };
+        let (lan, wan) = crate::cluster::start_pools(&cfg, rpc_port).await?;
         let shutdown = CancellationToken::new();
         let mut tasks = JoinSet::new();
-        tasks.spawn(log_leader_changes(
-            server.clone(),
-            cfg.node_name.clone(),
-            shutdown.clone(),
-        ));
+        let rpc = RpcClient::new(ClientConfig::default());
+        let rpc_stop = CancellationToken::new();
+        let mut rpc_task = None;
+
+        let server = match (rpc_listener, rpc_port) {
+            (Some(listener), Some(port)) => {
+                let server = Server::start_with_rpc(server_config(&cfg, port), rpc.clone())
+                    .await
+                    .context("starting server")?;
+                info!(address = %listener.local_addr()?, "Started RPC server");
+                let handler: Arc<dyn praetor_rpc::Handler> = Arc::new(server.clone());
+                let stop = rpc_stop.clone();
+                rpc_task = Some(tokio::spawn(async move {
+                    if let Err(e) = praetor_rpc::serve(listener, handler, stop).await {
+                        error!(error = %e, "RPC server failed");
+                    }
+                }));
+                tasks.spawn(log_leader_changes(
+                    server.clone(),
+                    cfg.node_name.clone(),
+                    shutdown.clone(),
+                ));
+                tasks.spawn(crate::cluster::feed_members(
+                    lan.clone(),
+                    server.clone(),
+                    cfg.datacenter.clone(),
+                    shutdown.clone(),
+                ));
+                if crate::cluster::bootstrap_mode(&cfg) != praetor_gossip::Bootstrap::Single
+                    && cfg.bootstrap_expect > 1
+                {
+                    tasks.spawn(crate::cluster::bootstrap_expect(
+                        lan.clone(),
+                        server.clone(),
+                        cfg.clone(),
+                        shutdown.clone(),
+                    ));
+                }
+                Some(server)
+            }
+            _ => None,
+        };
+        let cluster = Cluster::new(lan.clone(), wan.clone(), server.clone());
 
         // Local services and checks: the config files' (a bad one fails the start),
         // then persisted API registrations, then anti-entropy to the catalog.
@@ -140,7 +199,16 @@ impl Agent {
         local.set_config_loader(Box::new(move || {
             praetor_agent::config::load(&reload_args).map_err(|e| e.to_string())
         }));
-        let catalog = Arc::new(ServerCatalog(server.clone()));
+        let remote = RemoteServers::new(
+            rpc.clone(),
+            lan.clone(),
+            &cfg.datacenter,
+            cfg.max_query_time,
+        );
+        let catalog: Arc<dyn CatalogApi> = match &server {
+            Some(server) => Arc::new(ServerCatalog(server.clone())),
+            None => Arc::new(remote.clone()),
+        };
         local.set_catalog(catalog.clone());
         let anti_entropy = AntiEntropy::new(local.clone(), catalog, AntiEntropyConfig::default());
         local
@@ -150,8 +218,15 @@ impl Agent {
         local.restore();
         tasks.spawn(anti_entropy.run(shutdown.clone()));
 
-        let backend: Arc<dyn Backend> =
-            Arc::new(LocalBackend::new(server.clone(), agent_self(&cfg)).with_agent(local.clone()));
+        let backend = match &server {
+            Some(server) => LocalBackend::new(server.clone(), agent_self(&cfg)),
+            None => LocalBackend::remote(remote, agent_self(&cfg)),
+        };
+        let backend: Arc<dyn Backend> = Arc::new(
+            backend
+                .with_agent(local.clone())
+                .with_cluster(cluster.clone()),
+        );
         crate::dns::serve(
             dns_listeners,
             backend.clone(),
@@ -168,34 +243,82 @@ impl Agent {
                 }
             });
         }
-        if cfg.bootstrap_expect > 1 {
-            warn!(
-                "bootstrap_expect > 1 needs other servers to join, which this build cannot do \
-                 yet: no leader will be elected"
-            );
+
+        // Joining: `-join` once (failing the start), `-retry-join` in the background.
+        crate::cluster::start_join(&lan, &cfg.start_join).await?;
+        let (fatal_tx, fatal) = tokio::sync::mpsc::channel(2);
+        let joins = [(
+            lan.clone(),
+            "LAN",
+            cfg.retry_join.clone(),
+            cfg.retry_interval,
+            cfg.retry_max,
+        )]
+        .into_iter()
+        .chain(wan.clone().map(|wan| {
+            (
+                wan,
+                "WAN",
+                [cfg.start_join_wan.clone(), cfg.retry_join_wan.clone()].concat(),
+                cfg.retry_interval_wan,
+                cfg.retry_max_wan,
+            )
+        }));
+        for (pool, name, addrs, interval, max) in joins {
+            if addrs.is_empty() {
+                continue;
+            }
+            let (stop, fatal_tx) = (shutdown.clone(), fatal_tx.clone());
+            tasks.spawn(async move {
+                if let Err(e) =
+                    crate::cluster::retry_join(pool, name, addrs, interval, max, stop).await
+                {
+                    let _ = fatal_tx.send(e).await;
+                }
+            });
         }
         info!("Consul agent running!");
         Ok(Self {
             cfg,
             server,
+            cluster,
             local,
             shutdown,
             tasks,
+            rpc_stop,
+            rpc_task,
+            fatal,
         })
     }
 
-    /// Waits for SIGINT/SIGTERM (SIGHUP reloads the config's services and checks),
-    /// then stops.
-    async fn run_until_signalled(self, mut int: Signal, mut term: Signal, mut hup: Signal) -> i32 {
-        let graceful = loop {
+    /// Waits for SIGINT/SIGTERM (SIGHUP reloads the config's services and checks), a
+    /// graceful leave through the API, or a failed `-retry-join`; then stops.
+    async fn run_until_signalled(
+        mut self,
+        mut int: Signal,
+        mut term: Signal,
+        mut hup: Signal,
+    ) -> i32 {
+        let left = self.cluster.left();
+        let (leave, code) = loop {
             tokio::select! {
                 _ = int.recv() => {
                     info!(signal = "interrupt", "Caught");
-                    break !self.cfg.skip_leave_on_interrupt;
+                    let graceful = !self.cfg.skip_leave_on_interrupt;
+                    break (graceful, i32::from(!graceful));
                 }
                 _ = term.recv() => {
                     info!(signal = "terminated", "Caught");
-                    break self.cfg.leave_on_terminate;
+                    let graceful = self.cfg.leave_on_terminate;
+                    break (graceful, i32::from(!graceful));
+                }
+                () = left.cancelled() => {
+                    info!("Left the cluster; shutting down");
+                    break (false, 0);
+                }
+                Some(e) = self.fatal.recv() => {
+                    error!(error = %e, "Retry join failed");
+                    break (false, 1);
                 }
                 _ = hup.recv() => {
                     info!("Caught signal: hangup");
@@ -206,16 +329,20 @@ impl Agent {
                 }
             }
         };
-        if graceful {
+        if leave {
             info!("Gracefully shutting down agent...");
-        } else {
+            if let Err(e) = self.cluster.leave().await {
+                error!(error = %e, "Error leaving cluster");
+            }
+        } else if code != 0 {
             info!("Graceful shutdown disabled. Exiting");
         }
         self.stop().await;
-        if graceful { 0 } else { 1 }
+        code
     }
 
-    /// Stops HTTP first, then Raft (flushing the log), then removes the pid file.
+    /// Stops HTTP first, then gossip, then server RPC and Raft (flushing the log), then
+    /// removes the pid file.
     async fn stop(mut self) {
         self.shutdown.cancel();
         let drained = tokio::time::timeout(STOP_TIMEOUT, async {
@@ -225,10 +352,17 @@ impl Agent {
             warn!("HTTP connections still open after the grace period; closing them");
             self.tasks.abort_all();
         }
-        match tokio::time::timeout(STOP_TIMEOUT, self.server.shutdown()).await {
-            Ok(Ok(())) => info!("server stopped"),
-            Ok(Err(e)) => error!(error = %e, "server shutdown failed"),
-            Err(_) => error!("server shutdown timed out"),
+        self.cluster.shutdown().await;
+        if let Some(server) = &self.server {
+            match tokio::time::timeout(STOP_TIMEOUT, server.shutdown()).await {
+                Ok(Ok(())) => info!("server stopped"),
+                Ok(Err(e)) => error!(error = %e, "server shutdown failed"),
+                Err(_) => error!("server shutdown timed out"),
+            }
+        }
+        self.rpc_stop.cancel();
+        if let Some(task) = self.rpc_task.take() {
+            let _ = tokio::time::timeout(STOP_TIMEOUT, task).await;
         }
         if let Some(path) = &self.cfg.pid_file {
             let _ = std::fs::remove_file(path);
@@ -260,38 +394,31 @@ async fn log_leader_changes(server: Server, node_name: String, stop: Cancellatio
     }
 }
 
-fn server_config(cfg: &RuntimeConfig) -> ServerConfig {
-    let mut server = ServerConfig::new(raft_config(cfg));
+fn server_config(cfg: &RuntimeConfig, rpc_port: u16) -> ServerConfig {
+    let mut server = ServerConfig::new(raft_config(cfg, rpc_port));
+    // Gossip feeds the member list (`Server::set_members`); until the first feed the
+    // leader keeps this server itself.
     server.member = Some(Member {
         name: cfg.node_name.clone(),
         id: cfg.node_id.to_string(),
         addr: cfg.advertise_addr.to_string(),
-        server_port: u16::try_from(cfg.ports.server).ok(),
+        server_port: Some(rpc_port),
         version: praetor_types::CONSUL_COMPAT_VERSION.to_owned(),
+        state: praetor_server::MemberState::Alive,
     });
+    server.default_query_time = cfg.default_query_time;
+    server.max_query_time = cfg.max_query_time;
     server
 }
 
-fn raft_config(cfg: &RuntimeConfig) -> RaftConfig {
-    let rpc_addr = SocketAddr::new(
-        cfg.advertise_addr,
-        u16::try_from(cfg.ports.server).unwrap_or(8300),
-    );
+fn raft_config(cfg: &RuntimeConfig, rpc_port: u16) -> RaftConfig {
+    let rpc_addr = SocketAddr::new(cfg.advertise_addr, rpc_port);
     let mut raft = RaftConfig::new(raft_id(&cfg.node_id.to_string()), rpc_addr.to_string());
     raft.data_dir = if cfg.dev { None } else { cfg.data_dir.clone() };
     raft.bootstrap = cfg.dev || cfg.bootstrap || cfg.bootstrap_expect == 1;
     raft.snapshot_threshold = cfg.raft_snapshot_threshold;
+    raft.election_timeout = ELECTION_TIMEOUT;
     raft
-}
-
-/// A Raft member id from the node ID (a UUID): its first 8 bytes, never 0.
-fn raft_id(node_id: &str) -> u64 {
-    let hex: String = node_id
-        .chars()
-        .filter(char::is_ascii_hexdigit)
-        .take(16)
-        .collect();
-    u64::from_str_radix(&hex, 16).unwrap_or(1).max(1)
 }
 
 fn agent_self(cfg: &RuntimeConfig) -> AgentSelf {

@@ -10,6 +10,7 @@
 //! Entry types: [`RaftNode`] (start, propose, read checks, status, shutdown) and
 //! [`RaftConfig`].
 
+mod cluster;
 mod config;
 mod error;
 mod in_process;
@@ -24,6 +25,7 @@ mod types;
 
 use praetor_state as state;
 
+pub use cluster::{RaftMember, RaftMembership};
 pub use config::{
     DEFAULT_ELECTION_TIMEOUT, DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_SNAPSHOT_THRESHOLD, RaftConfig,
 };

@@ -218,6 +218,11 @@ impl RaftNode {
         (m.snapshot.map(|l| l.index), m.purged.map(|l| l.index))
     }
 
+    /// The openraft instance, for membership changes in `cluster`.
+    pub(crate) fn raft(&self) -> &Raft {
+        &self.inner.raft
+    }
+
     /// This server's Raft config.
     pub fn config(&self) -> &RaftConfig {
         &self.inner.cfg

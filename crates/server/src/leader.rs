@@ -2,14 +2,20 @@
 //! to the cluster is a catalog node with a `serfHealth` check, and every server also
 //! carries the `consul` service.
 //!
-//! The members come from gossip; until gossip exists the only member is this server
-//! itself ([`ServerConfig::member`](crate::ServerConfig)). Reconciling reads the catalog
-//! first and writes only what differs, so a quiet cluster makes no Raft entries.
+//! The members come from gossip ([`Server::set_members`]), or, for a lone server without
+//! gossip, this server itself ([`ServerConfig::member`](crate::ServerConfig)). Alive ⇒ node
+//! and `serfHealth` passing; failed ⇒ `serfHealth` critical, node kept; left ⇒ node
+//! deregistered (and a left server removed from Raft); a catalog node with a `serfHealth`
+//! check that no member names any more (reaped) ⇒ deregistered. Alive servers missing from
+//! the Raft configuration are added. Reconciling reads the catalog first and writes only
+//! what differs, so a quiet cluster makes no Raft entries.
 
 use std::time::Duration;
 
 use praetor_state::{Command, StateView};
-use praetor_types::{HealthCheck, HealthStatus, NodeService, RegisterRequest, Weights};
+use praetor_types::{
+    DeregisterRequest, HealthCheck, HealthStatus, NodeService, RegisterRequest, Weights,
+};
 use rand::RngExt as _;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
@@ -22,6 +28,22 @@ pub const SERF_CHECK_ID: &str = "serfHealth";
 pub const SERF_CHECK_NAME: &str = "Serf Health Status";
 /// `serfHealth`'s output while the member is alive.
 pub const SERF_CHECK_ALIVE_OUTPUT: &str = "Agent alive and reachable";
+/// `serfHealth`'s output once the member failed.
+pub const SERF_CHECK_FAILED_OUTPUT: &str = "Agent not live or unreachable";
+/// How long the leader gives a new server to catch up before promoting it.
+const ADD_SERVER_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A member's gossip state, as far as the catalog cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MemberState {
+    /// Alive (or leaving: still answering).
+    #[default]
+    Alive,
+    /// Stopped answering probes.
+    Failed,
+    /// Left gracefully or was force-left.
+    Left,
+}
 /// The service every server registers for itself.
 pub const CONSUL_SERVICE_ID: &str = "consul";
 /// Consul's `reconcile_interval`: a full reconcile this often besides leadership changes.
@@ -40,6 +62,8 @@ pub struct Member {
     pub server_port: Option<u16>,
     /// The version the member runs (`Meta.version` of its `consul` service).
     pub version: String,
+    /// Its gossip state.
+    pub state: MemberState,
 }
 
 impl Member {
@@ -53,7 +77,11 @@ impl Member {
         let check_ok = view.node_checks(&self.name).value.iter().any(|c| {
             c.check_id == SERF_CHECK_ID && c.status == check.status && c.output == check.output
         });
-        let service = self.consul_service();
+        let service = if self.state == MemberState::Failed {
+            None
+        } else {
+            self.consul_service()
+        };
         let service_ok = match &service {
             None => true,
             Some(want) => view.node_services(&self.name).value.is_some_and(|ns| {
@@ -79,12 +107,16 @@ impl Member {
     }
 
     fn serf_check(&self) -> HealthCheck {
+        let (status, output) = match self.state {
+            MemberState::Failed => (HealthStatus::Critical, SERF_CHECK_FAILED_OUTPUT),
+            _ => (HealthStatus::Passing, SERF_CHECK_ALIVE_OUTPUT),
+        };
         HealthCheck {
             node: self.name.clone(),
             check_id: SERF_CHECK_ID.to_owned(),
             name: SERF_CHECK_NAME.to_owned(),
-            status: HealthStatus::Passing,
-            output: SERF_CHECK_ALIVE_OUTPUT.to_owned(),
+            status,
+            output: output.to_owned(),
             ..HealthCheck::default()
         }
     }
@@ -118,25 +150,33 @@ impl Member {
 }
 
 impl Server {
+    /// Replaces the member list the leader reconciles into the catalog (the LAN pool's
+    /// members, on every gossip event); a leader reconciles at once.
+    pub fn set_members(&self, members: Vec<Member>) {
+        self.members.send_replace(Some(members));
+    }
+
     /// While this server leads: reconciles the members into the catalog on gaining
-    /// leadership and every `interval` (+ jitter) after.
-    pub(crate) async fn reconcile_members(
-        self,
-        members: Vec<Member>,
-        interval: Duration,
-        stop: CancellationToken,
-    ) {
+    /// leadership, whenever the member list changes, and every `interval` (+ jitter).
+    pub(crate) async fn reconcile_members(self, interval: Duration, stop: CancellationToken) {
         let mut status = self.raft.status_watch();
+        let mut members = self.members.subscribe();
         let mut leading = false;
+        let mut dirty = true;
         let mut next = tokio::time::Instant::now() + interval;
         loop {
             let is_leader = status.borrow_and_update().is_leader;
+            let current = members.borrow_and_update().clone();
             let due = tokio::time::Instant::now() >= next;
-            if is_leader && (!leading || due) {
+            if let Some(current) = current
+                && is_leader
+                && (!leading || due || dirty)
+            {
                 // Retried at the next tick when it fails (a lost lease, a full disk).
-                match self.reconcile(&members).await {
+                match self.reconcile(&current).await {
                     Ok(()) => {
                         leading = true;
+                        dirty = false;
                         next = tokio::time::Instant::now() + jittered(interval);
                     }
                     Err(e) => {
@@ -150,31 +190,135 @@ impl Server {
                 biased;
                 () = stop.cancelled() => return,
                 changed = status.changed() => if changed.is_err() { return },
+                changed = members.changed() => {
+                    if changed.is_err() { return }
+                    dirty = true;
+                }
                 () = tokio::time::sleep_until(next) => {}
             }
         }
     }
 
-    /// One pass: after a barrier (so the view holds every committed write), registers
-    /// each member whose catalog entries differ from what they should be.
+    /// One pass: after a barrier (so the view holds every committed write), brings each
+    /// member's catalog entries and the Raft configuration in line with gossip.
     async fn reconcile(&self, members: &[Member]) -> Result<(), crate::ServerError> {
         self.raft
             .ensure_linearizable(praetor_raft::ReadMode::ReadIndex)
             .await?;
         for member in members {
-            let Some(req) = member.registration(&self.store.view()) else {
-                debug!(member = %member.name, "member already in the catalog");
+            match member.state {
+                MemberState::Left => self.handle_left(member).await?,
+                MemberState::Alive | MemberState::Failed => {
+                    if let Some(req) = member.registration(&self.store.view()) {
+                        self.raft
+                            .propose(crate::session::stamped(Command::CatalogRegister(Box::new(
+                                req,
+                            ))))
+                            .await?
+                            .response?;
+                        match member.state {
+                            MemberState::Failed => {
+                                info!(member = %member.name, "member failed, marking health critical");
+                            }
+                            _ => {
+                                info!(member = %member.name, "member joined, marking health alive")
+                            }
+                        }
+                    } else {
+                        debug!(member = %member.name, "member already in the catalog");
+                    }
+                    if member.state == MemberState::Alive {
+                        self.maybe_add_server(member);
+                    }
+                }
+            }
+        }
+        // Reaped: catalog nodes the leader once tracked (they carry `serfHealth`) that no
+        // member names any more.
+        let view = self.store.view();
+        for node in view.nodes().value {
+            if members.iter().any(|m| m.name == node.node) {
                 continue;
-            };
-            self.raft
-                .propose(crate::session::stamped(Command::CatalogRegister(Box::new(
-                    req,
-                ))))
-                .await?
-                .response?;
-            info!(member = %member.name, "member joined, marking health alive");
+            }
+            let tracked = view
+                .node_checks(&node.node)
+                .value
+                .iter()
+                .any(|c| c.check_id == SERF_CHECK_ID);
+            if tracked {
+                self.deregister_node(&node.node).await?;
+                info!(member = %node.node, "member reaped, deregistering");
+            }
         }
         Ok(())
+    }
+
+    /// A left member: its node leaves the catalog; a left server leaves Raft.
+    async fn handle_left(&self, member: &Member) -> Result<(), crate::ServerError> {
+        if member.server_port.is_some() {
+            let id = crate::raft_id(&member.id);
+            let in_config = self
+                .raft
+                .membership()
+                .members
+                .iter()
+                .any(|m| m.node_id == id);
+            if in_config && id != self.node_id() {
+                info!(member = %member.name, "removing left server from raft");
+                self.raft.remove_server(id).await?;
+            }
+        }
+        if self.store.view().node(&member.name).value.is_some() {
+            self.deregister_node(&member.name).await?;
+            info!(member = %member.name, "member left, deregistering");
+        }
+        Ok(())
+    }
+
+    async fn deregister_node(&self, node: &str) -> Result<(), crate::ServerError> {
+        let req = DeregisterRequest {
+            node: node.to_owned(),
+            ..DeregisterRequest::default()
+        };
+        self.raft
+            .propose(crate::session::stamped(Command::CatalogDeregister(req)))
+            .await?
+            .response?;
+        Ok(())
+    }
+
+    /// An alive server missing from the Raft configuration is added (in the background:
+    /// it may take a while to catch up).
+    fn maybe_add_server(&self, member: &Member) {
+        let Some(port) = member.server_port else {
+            return;
+        };
+        let id = crate::raft_id(&member.id);
+        let addr = format!("{}:{port}", member.addr);
+        let known = self
+            .raft
+            .membership()
+            .members
+            .iter()
+            .any(|m| m.node_id == id && m.voter && m.addr == addr);
+        if known {
+            return;
+        }
+        let mut adding = self.adding.lock().expect("adding lock poisoned");
+        if !adding.insert(id) {
+            return;
+        }
+        let (server, name) = (self.clone(), member.name.clone());
+        tokio::spawn(async move {
+            if let Err(e) = server.add_server(id, &addr, ADD_SERVER_TIMEOUT).await {
+                warn!(member = %name, error = %e, "failed to add raft server");
+            }
+            server
+                .adding
+                .lock()
+                .expect("adding lock poisoned")
+                .remove(&id);
+        });
     }
 }
 

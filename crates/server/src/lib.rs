@@ -34,16 +34,19 @@ mod rpc;
 mod session;
 mod tombstone;
 
+use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub use catalog::Answer;
 pub use error::ServerError;
 pub use leader::{
-    CONSUL_SERVICE_ID, DEFAULT_RECONCILE_INTERVAL, Member, SERF_CHECK_ALIVE_OUTPUT, SERF_CHECK_ID,
-    SERF_CHECK_NAME,
+    CONSUL_SERVICE_ID, DEFAULT_RECONCILE_INTERVAL, Member, MemberState, SERF_CHECK_ALIVE_OUTPUT,
+    SERF_CHECK_FAILED_OUTPUT, SERF_CHECK_ID, SERF_CHECK_NAME,
 };
-use praetor_raft::{NoTransport, RaftConfig, RaftError, RaftNode, RaftStatus, RaftTransport};
+use praetor_raft::{
+    NoTransport, RaftConfig, RaftError, RaftMembership, RaftNode, RaftStatus, RaftTransport,
+};
 use praetor_rpc::RpcClient;
 use praetor_state::Store;
 use tokio::task::JoinHandle;
@@ -63,7 +66,8 @@ pub struct ServerConfig {
     /// How long deleted keys' tombstones are kept before the leader reaps them.
     pub tombstone_ttl: Duration,
     /// This server's own agent, which the leader keeps in the catalog with its
-    /// `serfHealth` check and `consul` service (`None`: nothing is registered).
+    /// `serfHealth` check and `consul` service until gossip gives the member list
+    /// ([`Server::set_members`]); `None`: nothing is registered until then.
     pub member: Option<Member>,
     /// How often the leader reconciles members into the catalog besides on election.
     pub reconcile_interval: Duration,
@@ -91,6 +95,17 @@ impl ServerConfig {
     }
 }
 
+/// A Raft id from a node ID (a UUID): its first 8 bytes, never 0. Every server derives
+/// the others' ids from their gossiped node IDs this way.
+pub fn raft_id(node_id: &str) -> u64 {
+    let hex: String = node_id
+        .chars()
+        .filter(char::is_ascii_hexdigit)
+        .take(16)
+        .collect();
+    u64::from_str_radix(&hex, 16).unwrap_or(1).max(1)
+}
+
 /// A running server: the state store and the Raft node that feeds it.
 #[derive(Clone)]
 pub struct Server {
@@ -108,6 +123,10 @@ pub struct Server {
     tasks: Arc<Mutex<Vec<JoinHandle<()>>>>,
     /// The leader's session TTL deadlines.
     session_timers: session::SharedTimers,
+    /// The members the leader reconciles into the catalog (`None`: none known yet).
+    members: Arc<tokio::sync::watch::Sender<Option<Vec<Member>>>>,
+    /// Servers being added to Raft right now (by Raft id).
+    adding: Arc<Mutex<HashSet<u64>>>,
 }
 
 impl Server {
@@ -141,22 +160,22 @@ impl Server {
             stop: CancellationToken::new(),
             tasks: Arc::default(),
             session_timers: Arc::default(),
+            members: Arc::new(tokio::sync::watch::channel(cfg.member.map(|m| vec![m])).0),
+            adding: Arc::default(),
         };
-        let mut tasks = vec![tokio::spawn(
-            server
-                .clone()
-                .reap_tombstones(cfg.tombstone_ttl, server.stop.clone()),
-        )];
-        tasks.push(tokio::spawn(
-            server.clone().run_session_timers(server.stop.clone()),
-        ));
-        if let Some(member) = cfg.member {
-            tasks.push(tokio::spawn(server.clone().reconcile_members(
-                vec![member],
-                cfg.reconcile_interval,
-                server.stop.clone(),
-            )));
-        }
+        let tasks = vec![
+            tokio::spawn(
+                server
+                    .clone()
+                    .reap_tombstones(cfg.tombstone_ttl, server.stop.clone()),
+            ),
+            tokio::spawn(server.clone().run_session_timers(server.stop.clone())),
+            tokio::spawn(
+                server
+                    .clone()
+                    .reconcile_members(cfg.reconcile_interval, server.stop.clone()),
+            ),
+        ];
         *server.tasks.lock().expect("tasks lock poisoned") = tasks;
         Ok(server)
     }
@@ -209,6 +228,31 @@ impl Server {
                 "the new server to catch up",
             ))),
         }
+    }
+
+    /// Initialises a fresh Raft log with `voters` (Raft id → server RPC address) as the
+    /// first configuration (`-bootstrap-expect`); `false` when the log already had one.
+    pub async fn bootstrap_cluster(
+        &self,
+        voters: BTreeMap<u64, String>,
+    ) -> Result<bool, ServerError> {
+        Ok(self.raft.bootstrap_cluster(voters).await?)
+    }
+
+    /// Whether Raft holds a configuration (bootstrapped, or added by a leader).
+    pub async fn raft_initialized(&self) -> Result<bool, ServerError> {
+        Ok(self.raft.is_initialized().await?)
+    }
+
+    /// Removes server `node_id` from the Raft configuration. Leader only.
+    pub async fn remove_server(&self, node_id: u64) -> Result<(), ServerError> {
+        info!(node_id, "removing raft server");
+        Ok(self.raft.remove_server(node_id).await?)
+    }
+
+    /// The Raft configuration with each server's progress.
+    pub fn raft_membership(&self) -> RaftMembership {
+        self.raft.membership()
     }
 
     /// The Raft node under this server, for diagnostics and tests.

@@ -14,6 +14,7 @@ fn member() -> Member {
         addr: "127.0.0.1".into(),
         server_port: Some(8300),
         version: "1.22.0".into(),
+        state: praetor_server::MemberState::Alive,
     }
 }
 
@@ -139,5 +140,86 @@ async fn a_quiet_catalog_costs_no_raft_writes() {
         quiet.is_err(),
         "reconcile wrote to Raft with nothing to repair"
     );
+    server.shutdown().await.unwrap();
+}
+
+fn client(state: praetor_server::MemberState) -> Member {
+    Member {
+        name: "client1".into(),
+        id: "9d754d17-0000-4000-8000-000000000002".into(),
+        addr: "127.0.0.2".into(),
+        server_port: None,
+        version: "1.22.0".into(),
+        state,
+    }
+}
+
+/// Polls `/health/node/client1` until `pred` holds on its `serfHealth` (None: no check).
+async fn wait_for_client_check(
+    server: &Server,
+    pred: impl Fn(Option<&praetor_types::HealthCheck>) -> bool,
+) {
+    let mut index = 0;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let opts = QueryOptions {
+            min_index: index,
+            max_wait: Some(Duration::from_secs(1)),
+            ..QueryOptions::default()
+        };
+        let (meta, checks) = server.health_node("client1", opts).await.unwrap();
+        if pred(checks.iter().find(|c| c.check_id == "serfHealth")) {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "check never got there: {checks:?}"
+        );
+        index = meta.index;
+    }
+}
+
+#[tokio::test]
+async fn gossip_states_drive_the_catalog() {
+    use praetor_server::MemberState;
+    let server = server(Duration::from_secs(3600)).await;
+    wait_for_serf_health(&server).await;
+
+    server.set_members(vec![member(), client(MemberState::Alive)]);
+    wait_for_client_check(&server, |c| {
+        c.is_some_and(|c| c.status == HealthStatus::Passing)
+    })
+    .await;
+
+    // Failed: the node stays, serfHealth turns critical with Consul's output.
+    server.set_members(vec![member(), client(MemberState::Failed)]);
+    wait_for_client_check(&server, |c| {
+        c.is_some_and(|c| {
+            c.status == HealthStatus::Critical && c.output == "Agent not live or unreachable"
+        })
+    })
+    .await;
+    let (_, node) = server
+        .catalog_node("client1", QueryOptions::default())
+        .await
+        .unwrap();
+    assert!(node.is_some(), "a failed node is kept");
+
+    // Left: the node is deregistered.
+    server.set_members(vec![member(), client(MemberState::Left)]);
+    wait_for_client_check(&server, |c| c.is_none()).await;
+    let (_, node) = server
+        .catalog_node("client1", QueryOptions::default())
+        .await
+        .unwrap();
+    assert!(node.is_none(), "a left node is deregistered");
+
+    // Reaped: a tracked node no member names any more is deregistered too.
+    server.set_members(vec![member(), client(MemberState::Alive)]);
+    wait_for_client_check(&server, |c| c.is_some()).await;
+    server.set_members(vec![member()]);
+    wait_for_client_check(&server, |c| c.is_none()).await;
+    // The leader itself is untouched.
+    wait_for_serf_health(&server).await;
     server.shutdown().await.unwrap();
 }

@@ -104,6 +104,24 @@ impl LogLevel {
     }
 }
 
+/// `gossip_lan { … }` / `gossip_wan { … }`: overrides of the pool's timing profile (each
+/// `None` when not set).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct GossipTuning {
+    /// `probe_interval`.
+    pub probe_interval: Option<Duration>,
+    /// `probe_timeout`.
+    pub probe_timeout: Option<Duration>,
+    /// `suspicion_mult`.
+    pub suspicion_mult: Option<u32>,
+    /// `retransmit_mult`.
+    pub retransmit_mult: Option<u32>,
+    /// `gossip_interval`.
+    pub gossip_interval: Option<Duration>,
+    /// `gossip_nodes`.
+    pub gossip_nodes: Option<u32>,
+}
+
 /// `dns_config { … }`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DnsConfig {
@@ -216,6 +234,10 @@ pub struct RuntimeConfig {
     pub skip_leave_on_interrupt: bool,
     /// How long failed members are kept before reaping (72h).
     pub reconnect_timeout: Duration,
+    /// `gossip_lan { … }` timing overrides.
+    pub gossip_lan: GossipTuning,
+    /// `gossip_wan { … }` timing overrides.
+    pub gossip_wan: GossipTuning,
     /// Gossip encryption key (base64).
     pub encrypt: Option<String>,
     /// Do not persist the keyring.
@@ -555,6 +577,8 @@ pub(crate) fn build(
         leave_on_terminate: r.bool("leave_on_terminate", !server),
         skip_leave_on_interrupt: r.bool("skip_leave_on_interrupt", server),
         reconnect_timeout: r.duration("reconnect_timeout", Duration::from_secs(72 * 3600)),
+        gossip_lan: r.gossip("gossip_lan"),
+        gossip_wan: r.gossip("gossip_wan"),
         encrypt: r.str("encrypt").filter(|s| !s.is_empty()),
         disable_keyring_file: r.bool("disable_keyring_file", false),
         kv_max_value_size: r.int("limits.kv_max_value_size", 524_288),
@@ -765,6 +789,27 @@ impl Reader<'_> {
                 default
             }),
             None => default,
+        }
+    }
+
+    fn opt_duration(&mut self, path: &str) -> Option<Duration> {
+        self.get(path)?;
+        Some(self.duration(path, Duration::ZERO))
+    }
+
+    fn opt_int(&mut self, path: &str) -> Option<u32> {
+        self.get(path)?;
+        Some(self.int(path, 0))
+    }
+
+    fn gossip(&mut self, prefix: &str) -> GossipTuning {
+        GossipTuning {
+            probe_interval: self.opt_duration(&format!("{prefix}.probe_interval")),
+            probe_timeout: self.opt_duration(&format!("{prefix}.probe_timeout")),
+            suspicion_mult: self.opt_int(&format!("{prefix}.suspicion_mult")),
+            retransmit_mult: self.opt_int(&format!("{prefix}.retransmit_mult")),
+            gossip_interval: self.opt_duration(&format!("{prefix}.gossip_interval")),
+            gossip_nodes: self.opt_int(&format!("{prefix}.gossip_nodes")),
         }
     }
 

@@ -132,6 +132,28 @@ impl AgentProcess {
         let _ = self.child.wait();
     }
 
+    /// The value of `key=` on the first log line containing `marker` (e.g. the LAN
+    /// gossip address from `Started gossip: address=… network=lan`), waiting for it.
+    pub fn log_field(&self, marker: &str, key: &str) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let found = self
+                .output()
+                .lines()
+                .find(|l| l.contains(marker))
+                .and_then(|l| field(l, key));
+            if let Some(value) = found {
+                return value;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no {marker:?} line:\n{}",
+                self.output()
+            );
+            std::thread::park_timeout(Duration::from_millis(20));
+        }
+    }
+
     /// A copy of the output so far.
     pub fn output(&self) -> String {
         self.output.lock().expect("output lock").clone()

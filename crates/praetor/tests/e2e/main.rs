@@ -4,6 +4,7 @@
 mod agent;
 mod catalog;
 mod catalog_cli;
+mod cluster;
 mod crash;
 mod dns;
 mod kv;
