@@ -20,7 +20,6 @@
 //! This crate owns running checks; it does not own the agent's check registry, persistence of
 //! TTL state or syncing to the catalog: the agent consumes the updates and does that.
 
-mod duration;
 mod error;
 mod grpc;
 mod http;

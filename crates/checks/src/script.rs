@@ -8,9 +8,9 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::process::Command;
 
 use crate::HealthStatus;
-use crate::duration::go_duration;
 use crate::output::{MAX_OUTPUT_SIZE, OutputBuffer};
 use crate::runner::CheckResult;
+use praetor_types::duration::format_go_duration as go_duration;
 
 /// A validated script check.
 #[derive(Debug)]

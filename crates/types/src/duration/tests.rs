@@ -99,11 +99,15 @@ fn formats_like_go() {
     let cases = [
         (Duration::ZERO, "0s"),
         (Duration::from_nanos(15), "15ns"),
+        (Duration::from_micros(2), "2µs"),
+        (Duration::from_nanos(1_500), "1.5µs"),
         (Duration::from_millis(500), "500ms"),
+        (Duration::from_micros(1_250), "1.25ms"),
         (Duration::from_secs(10), "10s"),
         (Duration::from_millis(1_500), "1.5s"),
         (Duration::from_secs(90), "1m30s"),
         (Duration::from_secs(3600), "1h0m0s"),
+        (Duration::from_millis(3_723_500), "1h2m3.5s"),
     ];
     for (d, want) in cases {
         assert_eq!(format_go_duration(d), want, "{d:?}");
