@@ -6,7 +6,7 @@ mod services;
 use clap::Parser;
 
 use crate::console::{Console, Env};
-use crate::http_flags::{HttpFlags, connect_error, describe};
+use crate::http_flags::{HttpFlags, describe};
 
 /// `consul catalog` help: its subcommands.
 const CATALOG_USAGE: &str = "Usage: consul catalog <subcommand> [options] [args]
@@ -75,12 +75,8 @@ async fn datacenters(args: Vec<String>, console: &mut Console<'_>, env: Env<'_>)
         Ok(args) => args,
         Err(code) => return code,
     };
-    let client = match args.http.client(env) {
-        Ok(client) => client,
-        Err(e) => {
-            console.error(&connect_error(&e));
-            return 1;
-        }
+    let Some(client) = args.http.connect(env, console) else {
+        return 1;
     };
     match client.catalog_datacenters().await {
         Ok(dcs) if dcs.is_empty() => {

@@ -5,7 +5,7 @@ use clap::{ArgAction, Parser};
 
 use crate::argv::parse_bool_flag;
 use crate::console::{Console, Env};
-use crate::http_flags::{HttpFlags, connect_error, describe};
+use crate::http_flags::{HttpFlags, describe};
 
 /// Tells a running Consul agent to join the cluster by specifying at least one existing
 /// member
@@ -32,12 +32,8 @@ pub(crate) async fn join(args: Vec<String>, console: &mut Console<'_>, env: Env<
         console.error("At least one address to join must be specified.");
         return 1;
     }
-    let client = match args.http.client(env) {
-        Ok(client) => client,
-        Err(e) => {
-            console.error(&connect_error(&e));
-            return 1;
-        }
+    let Some(client) = args.http.connect(env, console) else {
+        return 1;
     };
     let mut joined = 0;
     for addr in &args.addresses {
@@ -70,12 +66,8 @@ pub(crate) async fn leave(args: Vec<String>, console: &mut Console<'_>, env: Env
         Ok(args) => args,
         Err(code) => return code,
     };
-    let client = match args.http.client(env) {
-        Ok(client) => client,
-        Err(e) => {
-            console.error(&connect_error(&e));
-            return 1;
-        }
+    let Some(client) = args.http.connect(env, console) else {
+        return 1;
     };
     match client.agent_leave().await {
         Ok(()) => {
@@ -117,12 +109,8 @@ pub(crate) async fn force_leave(args: Vec<String>, console: &mut Console<'_>, en
         console.error("A single node name must be specified to force leave.");
         return 1;
     };
-    let client = match args.http.client(env) {
-        Ok(client) => client,
-        Err(e) => {
-            console.error(&connect_error(&e));
-            return 1;
-        }
+    let Some(client) = args.http.connect(env, console) else {
+        return 1;
     };
     match client.agent_force_leave(node, args.prune, args.wan).await {
         Ok(()) => 0,

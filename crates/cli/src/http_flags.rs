@@ -6,7 +6,7 @@ use clap::{ArgAction, Args};
 use praetor_client::{Client, ClientConfig, ClientError, Consistency, QueryOptions};
 
 use crate::argv::parse_bool_flag;
-use crate::console::Env;
+use crate::console::{Console, Env};
 
 /// `-http-addr`, `-token`, `-token-file`, `-datacenter`, `-ca-file`, `-stale`.
 #[derive(Debug, Clone, Default, Args)]
@@ -70,6 +70,18 @@ impl HttpFlags {
     /// A client built from [`HttpFlags::config`].
     pub(crate) fn client(&self, env: Env<'_>) -> Result<Client, ClientError> {
         Client::new(self.config(env))
+    }
+
+    /// The client, or `None` after printing Consul's connect error (the command then
+    /// exits 1).
+    pub(crate) fn connect(&self, env: Env<'_>, console: &mut Console<'_>) -> Option<Client> {
+        match self.client(env) {
+            Ok(client) => Some(client),
+            Err(e) => {
+                console.error(&connect_error(&e));
+                None
+            }
+        }
     }
 
     /// Read options: `-stale` or the default consistency, never blocking.

@@ -9,7 +9,7 @@ mod transfer;
 use std::io::Read;
 
 use crate::console::{Console, Env};
-use crate::http_flags::{connect_error, describe};
+use crate::http_flags::describe;
 
 /// `consul kv` help: its subcommands.
 const KV_USAGE: &str = "Usage: consul kv <subcommand> [options] [args]

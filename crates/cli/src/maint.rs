@@ -6,7 +6,7 @@ use praetor_client::{AgentCheck, NODE_MAINTENANCE_CHECK_ID, SERVICE_MAINTENANCE_
 
 use crate::argv::parse_bool_flag;
 use crate::console::{Console, Env};
-use crate::http_flags::{HttpFlags, connect_error, describe};
+use crate::http_flags::{HttpFlags, describe};
 
 /// Places a node or service into maintenance mode, takes it out again, or (with neither
 /// -enable nor -disable) lists what is in maintenance on the agent
@@ -48,12 +48,8 @@ pub(crate) async fn run(args: Vec<String>, console: &mut Console<'_>, env: Env<'
         console.error("Service requires either -enable or -disable");
         return 1;
     }
-    let client = match args.http.client(env) {
-        Ok(client) => client,
-        Err(e) => {
-            console.error(&connect_error(&e));
-            return 1;
-        }
+    let Some(client) = args.http.connect(env, console) else {
+        return 1;
     };
     let node_name = match client.agent_node_name().await {
         Ok(name) => name,

@@ -9,7 +9,7 @@ use praetor_types::member::Member;
 
 use crate::argv::parse_bool_flag;
 use crate::console::{Console, Env};
-use crate::http_flags::{HttpFlags, connect_error, describe};
+use crate::http_flags::{HttpFlags, describe};
 use crate::table::columnize;
 
 /// Exit status when no member matches `-status`.
@@ -54,12 +54,8 @@ pub(crate) async fn run(args: Vec<String>, console: &mut Console<'_>, env: Env<'
             return 1;
         }
     };
-    let client = match args.http.client(env) {
-        Ok(client) => client,
-        Err(e) => {
-            console.error(&connect_error(&e));
-            return 1;
-        }
+    let Some(client) = args.http.connect(env, console) else {
+        return 1;
     };
     let query = MembersQuery {
         wan: args.wan,

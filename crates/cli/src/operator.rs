@@ -5,7 +5,7 @@ use clap::Parser;
 use praetor_types::RaftPeer;
 
 use crate::console::{Console, Env};
-use crate::http_flags::{HttpFlags, connect_error, describe};
+use crate::http_flags::{HttpFlags, describe};
 use crate::table::columnize;
 
 const OPERATOR_USAGE: &str = "Usage: consul operator <subcommand> [options] [args]\n\n\
@@ -68,12 +68,8 @@ async fn list_peers(args: Vec<String>, console: &mut Console<'_>, env: Env<'_>) 
             Ok(args) => args,
             Err(code) => return code,
         };
-    let client = match args.http.client(env) {
-        Ok(client) => client,
-        Err(e) => {
-            console.error(&connect_error(&e));
-            return 1;
-        }
+    let Some(client) = args.http.connect(env, console) else {
+        return 1;
     };
     let config = match client.operator_raft_configuration(args.http.stale).await {
         Ok(config) => config,
@@ -162,12 +158,8 @@ async fn remove_peer(args: Vec<String>, console: &mut Console<'_>, env: Env<'_>)
             return 1;
         }
     };
-    let client = match args.http.client(env) {
-        Ok(client) => client,
-        Err(e) => {
-            console.error(&connect_error(&e));
-            return 1;
-        }
+    let Some(client) = args.http.connect(env, console) else {
+        return 1;
     };
     match client.operator_raft_remove_peer(&peer).await {
         Ok(()) => {

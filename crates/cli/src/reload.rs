@@ -3,7 +3,7 @@
 use clap::Parser;
 
 use crate::console::{Console, Env};
-use crate::http_flags::{HttpFlags, connect_error, describe};
+use crate::http_flags::{HttpFlags, describe};
 
 /// Causes the agent to reload its configuration files: services, checks and the settings
 /// that can change without a restart
@@ -20,12 +20,8 @@ pub(crate) async fn run(args: Vec<String>, console: &mut Console<'_>, env: Env<'
         Ok(args) => args,
         Err(code) => return code,
     };
-    let client = match args.http.client(env) {
-        Ok(client) => client,
-        Err(e) => {
-            console.error(&connect_error(&e));
-            return 1;
-        }
+    let Some(client) = args.http.connect(env, console) else {
+        return 1;
     };
     match client.agent_reload().await {
         Ok(()) => {

@@ -6,7 +6,7 @@ use clap::{ArgAction, Parser};
 use praetor_client::AgentServiceRegistration;
 
 use crate::console::{Console, Env};
-use crate::http_flags::{HttpFlags, connect_error, describe, parse_key_value};
+use crate::http_flags::{HttpFlags, describe, parse_key_value};
 
 /// `consul services` help: its subcommands.
 const SERVICES_USAGE: &str = "Usage: consul services <subcommand> [options] [args]
@@ -107,12 +107,8 @@ async fn register(args: Vec<String>, console: &mut Console<'_>, env: Env<'_>) ->
             Err(code) => return code,
         }
     };
-    let client = match args.http.client(env) {
-        Ok(client) => client,
-        Err(e) => {
-            console.error(&connect_error(&e));
-            return 1;
-        }
+    let Some(client) = args.http.connect(env, console) else {
+        return 1;
     };
     for service in services {
         if let Err(e) = client.agent_service_register(&service).await {
@@ -170,12 +166,8 @@ async fn deregister(args: Vec<String>, console: &mut Console<'_>, env: Env<'_>) 
             Err(code) => return code,
         }
     };
-    let client = match args.http.client(env) {
-        Ok(client) => client,
-        Err(e) => {
-            console.error(&connect_error(&e));
-            return 1;
-        }
+    let Some(client) = args.http.connect(env, console) else {
+        return 1;
     };
     for id in ids {
         if let Err(e) = client.agent_service_deregister(&id).await {

@@ -7,7 +7,7 @@ use praetor_client::CatalogQuery;
 
 use crate::argv::parse_bool_flag;
 use crate::console::{Console, Env};
-use crate::http_flags::{HttpFlags, connect_error, describe, parse_key_value};
+use crate::http_flags::{HttpFlags, describe, parse_key_value};
 use crate::table::tabwrite_pairs;
 
 /// Lists all registered services in a datacenter
@@ -37,12 +37,8 @@ pub(super) async fn run(args: Vec<String>, console: &mut Console<'_>, env: Env<'
         Ok(args) => args,
         Err(code) => return code,
     };
-    let client = match args.http.client(env) {
-        Ok(client) => client,
-        Err(e) => {
-            console.error(&connect_error(&e));
-            return 1;
-        }
+    let Some(client) = args.http.connect(env, console) else {
+        return 1;
     };
     let query = CatalogQuery {
         near: None,

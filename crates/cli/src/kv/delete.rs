@@ -2,7 +2,7 @@
 
 use clap::{ArgAction, Parser};
 
-use super::{connect_error, describe, key_argument};
+use super::{describe, key_argument};
 use crate::argv::parse_bool_flag;
 use crate::console::{Console, Env};
 use crate::http_flags::HttpFlags;
@@ -58,12 +58,8 @@ pub(super) async fn run(args: Vec<String>, console: &mut Console<'_>, env: Env<'
         (true, Some(index)) => Some(index),
         (false, _) => None,
     };
-    let client = match args.http.client(env) {
-        Ok(client) => client,
-        Err(e) => {
-            console.error(&connect_error(&e));
-            return 1;
-        }
+    let Some(client) = args.http.connect(env, console) else {
+        return 1;
     };
     let result = client.kv_delete(&key, args.recurse, cas).await;
     match (result, args.recurse, cas.is_some()) {

@@ -2,7 +2,7 @@
 
 use clap::{ArgAction, Parser};
 
-use super::{connect_error, describe, key_argument, render};
+use super::{describe, key_argument, render};
 use crate::argv::parse_bool_flag;
 use crate::console::{Console, Env};
 use crate::http_flags::HttpFlags;
@@ -50,12 +50,8 @@ pub(super) async fn run(args: Vec<String>, console: &mut Console<'_>, env: Env<'
         console.error("Error! Missing KEY argument");
         return 1;
     }
-    let client = match args.http.client(env) {
-        Ok(client) => client,
-        Err(e) => {
-            console.error(&connect_error(&e));
-            return 1;
-        }
+    let Some(client) = args.http.connect(env, console) else {
+        return 1;
     };
     let options = args.http.query_options();
 

@@ -6,7 +6,7 @@ use base64::engine::general_purpose::STANDARD;
 use clap::{ArgAction, Parser};
 use praetor_client::KvPut;
 
-use super::{connect_error, describe, read_data};
+use super::{describe, read_data};
 use crate::argv::parse_bool_flag;
 use crate::console::{Console, Env};
 use crate::http_flags::HttpFlags;
@@ -130,12 +130,8 @@ pub(super) async fn run(args: Vec<String>, console: &mut Console<'_>, env: Env<'
         },
         release: if mode == Mode::Release { session } else { None },
     };
-    let client = match args.http.client(env) {
-        Ok(client) => client,
-        Err(e) => {
-            console.error(&connect_error(&e));
-            return 1;
-        }
+    let Some(client) = args.http.connect(env, console) else {
+        return 1;
     };
     match client.kv_put(&put).await {
         Ok(true) => {

@@ -3,7 +3,7 @@
 use clap::Parser;
 use praetor_client::KvPut;
 
-use super::{connect_error, describe, key_argument, read_data, render};
+use super::{describe, key_argument, read_data, render};
 use crate::console::{Console, Env};
 use crate::http_flags::HttpFlags;
 
@@ -41,12 +41,8 @@ pub(super) async fn export(args: Vec<String>, console: &mut Console<'_>, env: En
         Ok(key) => key,
         Err(code) => return code,
     };
-    let client = match args.http.client(env) {
-        Ok(client) => client,
-        Err(e) => {
-            console.error(&connect_error(&e));
-            return 1;
-        }
+    let Some(client) = args.http.connect(env, console) else {
+        return 1;
     };
     match client.kv_list(&prefix, &args.http.query_options()).await {
         Ok((entries, _)) => {
@@ -93,12 +89,8 @@ pub(super) async fn import(args: Vec<String>, console: &mut Console<'_>, env: En
             return 1;
         }
     };
-    let client = match args.http.client(env) {
-        Ok(client) => client,
-        Err(e) => {
-            console.error(&connect_error(&e));
-            return 1;
-        }
+    let Some(client) = args.http.connect(env, console) else {
+        return 1;
     };
     for entry in entries {
         let key = prefixed_key(&args.prefix, &entry.key);
