@@ -114,6 +114,11 @@ pub fn dnsperf(server: SocketAddr, dir: &Path, secs: u64) -> anyhow::Result<DnsS
         .output()
         .context("run dnsperf")?;
     let text = String::from_utf8_lossy(&out.stdout);
+    parse(&text).with_context(|| format!("dnsperf output:\n{text}"))
+}
+
+/// The statistics of dnsperf's report.
+fn parse(text: &str) -> Option<DnsStats> {
     let number = |label: &str| -> Option<f64> {
         let line = text.lines().find(|l| l.trim_start().starts_with(label))?;
         line.split(':')
@@ -123,10 +128,34 @@ pub fn dnsperf(server: SocketAddr, dir: &Path, secs: u64) -> anyhow::Result<DnsS
             .parse()
             .ok()
     };
-    let qps = number("Queries per second").context(format!("dnsperf output:\n{text}"))?;
-    Ok(DnsStats {
-        qps,
+    Some(DnsStats {
+        qps: number("Queries per second")?,
         avg_latency_us: number("Average Latency (s)").unwrap_or(0.0) * 1e6,
         lost: number("Queries lost").unwrap_or(0.0) as u64,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_dnsperf_statistics() {
+        let text = "Statistics:\n\n  Queries sent:         1000\n  \
+            Queries completed:    998 (99.80%)\n  \
+            Queries lost:         2 (0.20%)\n\n  Queries per second:   49979.123456\n\n  \
+            Average Latency (s):  0.003606 (min 0.000020, max 0.020000)\n";
+        let s = parse(text).unwrap();
+        assert_eq!(s.lost, 2);
+        assert!((s.qps - 49979.123456).abs() < 1e-6);
+        assert!((s.avg_latency_us - 3606.0).abs() < 1e-6);
+        assert!(parse("garbage").is_none());
+    }
+
+    #[test]
+    fn query_encodes_labels() {
+        let q = query("web.service.consul");
+        assert_eq!(&q[12..16], b"\x03web");
+        assert_eq!(&q[q.len() - 5..], &[0, 0, 1, 0, 1]);
+    }
 }
