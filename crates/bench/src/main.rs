@@ -46,6 +46,9 @@ struct Args {
     /// Blocking watchers on one key.
     #[arg(long, default_value_t = 10_000)]
     watchers: usize,
+    /// The watchers ask `?stale` (default: Consul's default consistency).
+    #[arg(long)]
+    watch_stale: bool,
     /// Keys written before the loaded-server RSS reading.
     #[arg(long, default_value_t = 100_000)]
     fill_keys: usize,
@@ -124,6 +127,7 @@ fn main() -> anyhow::Result<()> {
         clients: args.clients.clone(),
         get_clients: args.get_clients,
         watchers: args.watchers,
+        watch_stale: args.watch_stale,
         fill_keys: args.fill_keys,
         dns_secs: args.dns_secs,
         peers: !args.no_peers,

@@ -89,6 +89,20 @@ pub fn rss_kib(pid: u32) -> anyhow::Result<u64> {
         .context("no VmRSS")
 }
 
+/// CPU time (user + system) `pid` has used so far, in ms (from `/proc/<pid>/stat`,
+/// assuming the usual 100 ticks per second).
+pub fn cpu_ms(pid: u32) -> anyhow::Result<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // Fields after the command name (which may hold spaces) start at field 3, `state`.
+    let rest = stat.rsplit_once(')').context("odd /proc stat")?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| -> anyhow::Result<u64> {
+        Ok(fields.get(i).context("short /proc stat")?.parse()?)
+    };
+    // utime and stime are fields 14 and 15, i.e. 11 and 12 after `state`.
+    Ok((ticks(11)? + ticks(12)?) * 10)
+}
+
 /// Polls `rss` until three readings 200 ms apart agree within 1%, at most `timeout`.
 pub async fn settled_rss_kib(pid: u32, timeout: Duration) -> anyhow::Result<u64> {
     let deadline = Instant::now() + timeout;

@@ -35,6 +35,8 @@ pub struct Config {
     pub get_clients: usize,
     /// Blocking watchers.
     pub watchers: usize,
+    /// The watchers ask `?stale` (no consistency check when woken).
+    pub watch_stale: bool,
     /// Keys written before the "after N keys" RSS reading.
     pub fill_keys: usize,
     /// Seconds per dnsperf run.
@@ -104,7 +106,7 @@ pub async fn run(cfg: &Config, which: &[Scenario]) -> anyhow::Result<Output> {
                 flavor: Flavor::Etcd,
                 addr: e.http,
             });
-            let (tables, series) = kv::run(cfg, "single server", p, e).await?;
+            let (tables, series) = kv::run(cfg, "single server", 1, p, e).await?;
             out.tables.extend(tables);
             out.series.extend(series);
         }
@@ -137,7 +139,7 @@ pub async fn run(cfg: &Config, which: &[Scenario]) -> anyhow::Result<Output> {
                 addr: members[etcd_leader(&members).await?].http,
             }),
         };
-        let (tables, series) = kv::run(cfg, "3 servers, requests to the leader", p, e).await?;
+        let (tables, series) = kv::run(cfg, "3 servers, requests to the leader", 3, p, e).await?;
         out.tables.extend(tables);
         out.series.extend(series);
     }

@@ -50,7 +50,7 @@ fn smoke_run_prints_a_table_per_scenario_and_a_plot() {
         "{stdout}"
     );
     let plot = std::fs::read_to_string(&svg).unwrap();
-    assert!(plot.contains("Praetor PUT (single server)"), "{plot}");
+    assert!(plot.contains("Praetor, 1 server"), "{plot}");
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(json["tables"].as_array().unwrap().len(), 4, "{json}");

@@ -74,10 +74,12 @@ const HEADER: [&str; 7] = [
 ];
 
 /// PUT at every client count, then GET in the three consistency modes at
-/// `cfg.get_clients`; `label` names the topology ("single server", "3 servers").
+/// `cfg.get_clients`; `label` names the topology in titles ("single server"), `nodes` in
+/// the plot's legend (1 or 3).
 pub async fn run(
     cfg: &Config,
     label: &str,
+    nodes: usize,
     praetor: Target,
     peer: Option<Target>,
 ) -> anyhow::Result<(Vec<Table>, Vec<Series>)> {
@@ -124,12 +126,15 @@ pub async fn run(
     get.notes
         .push(format!("Failed requests over PUT and GET: {errors}."));
     let mut series = vec![Series {
-        name: format!("Praetor PUT ({label})"),
+        name: format!(
+            "Praetor, {nodes} server{}",
+            if nodes == 1 { "" } else { "s" }
+        ),
         points: sp,
     }];
     if !se.is_empty() {
         series.push(Series {
-            name: format!("etcd PUT ({label})"),
+            name: format!("etcd, {nodes} member{}", if nodes == 1 { "" } else { "s" }),
             points: se,
         });
     }

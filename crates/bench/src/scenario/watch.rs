@@ -8,7 +8,7 @@ use bytes::Bytes;
 use hyper::Method;
 
 use crate::load::Conn;
-use crate::procs::{Praetor, settled_rss_kib};
+use crate::procs::{Praetor, cpu_ms, settled_rss_kib};
 use crate::report::{Table, median};
 use crate::scenario::Config;
 
@@ -56,7 +56,8 @@ pub async fn run(cfg: &Config, server: &Praetor) -> anyhow::Result<Table> {
     let conns = open(server.http, n, 500).await?;
     let rss_conns = settled_rss_kib(pid, settle).await?;
 
-    let path = format!("{KEY}?index={index}&wait=5m");
+    let stale = if cfg.watch_stale { "&stale" } else { "" };
+    let path = format!("{KEY}?index={index}&wait=5m{stale}");
     let mut tasks = tokio::task::JoinSet::new();
     for mut c in conns {
         let path = path.clone();
@@ -69,6 +70,8 @@ pub async fn run(cfg: &Config, server: &Praetor) -> anyhow::Result<Table> {
     }
     let rss_blocked = settled_rss_kib(pid, settle).await?;
 
+    let me = std::process::id();
+    let cpu_before = (cpu_ms(pid)?, cpu_ms(me)?);
     let sent = Instant::now();
     let (status, _, _) = writer
         .call(Method::PUT, KEY, Bytes::from_static(b"1"))
@@ -92,6 +95,7 @@ pub async fn run(cfg: &Config, server: &Praetor) -> anyhow::Result<Table> {
             after.push(at.duration_since(sent).as_secs_f64() * 1000.0);
         }
     }
+    let cpu = (cpu_ms(pid)? - cpu_before.0, cpu_ms(me)? - cpu_before.1);
     if after.is_empty() {
         bail!("no watcher answered after the write");
     }
@@ -102,7 +106,14 @@ pub async fn run(cfg: &Config, server: &Praetor) -> anyhow::Result<Table> {
     let per = |kib: u64| (kib as f64 * 1024.0) / n as f64;
     let total = per(rss_blocked.saturating_sub(rss_before));
     let mut t = Table::new(
-        &format!("{n} blocking watchers on one key, one write"),
+        &format!(
+            "{n} blocking watchers on one key, one write{}",
+            if cfg.watch_stale {
+                " (`?stale` watchers)"
+            } else {
+                ""
+            }
+        ),
         &["measure", "Praetor", "goal", "met"],
     );
     let met = |ok: bool| if ok { "yes" } else { "no" }.to_owned();
@@ -127,6 +138,12 @@ pub async fn run(cfg: &Config, server: &Praetor) -> anyhow::Result<Table> {
     t.row(vec![
         "answer after write, median / p99".into(),
         format!("{:.1} / {p99:.1} ms", median(&after)),
+        String::new(),
+        String::new(),
+    ]);
+    t.row(vec![
+        "CPU time used from the write until all answered: server / load generator".into(),
+        format!("{} / {} ms", cpu.0, cpu.1),
         String::new(),
         String::new(),
     ]);
