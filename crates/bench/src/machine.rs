@@ -46,6 +46,30 @@ pub fn open_files_limit() -> u64 {
         .unwrap_or(u64::MAX)
 }
 
+/// The hard `Max open files` limit of this process.
+fn open_files_hard_limit() -> Option<u64> {
+    read("/proc/self/limits")
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .and_then(|l| l.split_whitespace().nth(4))
+        .and_then(|v| v.parse().ok())
+}
+
+/// Raises this process's soft open-files limit to its hard limit with util-linux's
+/// `prlimit` (no `unsafe` `setrlimit` here); the servers it starts inherit it. Best effort.
+pub fn raise_open_files_limit() {
+    let Some(hard) = open_files_hard_limit() else {
+        return;
+    };
+    let status = std::process::Command::new("prlimit")
+        .arg(format!("--pid={}", std::process::id()))
+        .arg(format!("--nofile={hard}:{hard}"))
+        .status();
+    if !matches!(status, Ok(s) if s.success()) {
+        eprintln!("warning: could not raise the open-files limit with prlimit");
+    }
+}
+
 /// `name` on `PATH` (or in `/usr/sbin`, `/sbin`, where Debian puts `knotd`).
 pub fn which(name: &str) -> Option<PathBuf> {
     let path = std::env::var("PATH").unwrap_or_default();

@@ -109,8 +109,12 @@ fn main() -> anyhow::Result<()> {
         ensure_peers(!args.no_install)?;
     }
     if only.contains(&Scenario::Watch) {
+        let need = args.watchers as u64 + 1_000;
+        if machine::open_files_limit() < need {
+            machine::raise_open_files_limit();
+        }
         let limit = machine::open_files_limit();
-        if limit < args.watchers as u64 + 1_000 {
+        if limit < need {
             eprintln!(
                 "warning: open-files limit {limit} is below {} watchers + 1000; run `ulimit -n` higher",
                 args.watchers
