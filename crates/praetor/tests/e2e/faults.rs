@@ -279,7 +279,10 @@ async fn a_partitioned_leader_is_replaced_and_catches_up_after_healing() {
     // The old leader, alone, acknowledges no write and serves no consistent read, nor a
     // default read of a value the majority has since replaced.
     let lonely = &cluster.nodes[old];
-    let write = lonely.put("part/minority", "lost", REFUSAL).await;
+    // Past the 7 s `rpc_hold_timeout` a write is refused with an error, as in Consul.
+    let write = lonely
+        .put("part/minority", "lost", Duration::from_secs(12))
+        .await;
     assert!(write.is_err(), "the minority acknowledged a write");
     let consistent = lonely.get("part/shared", "&consistent", REFUSAL).await;
     assert!(
@@ -491,10 +494,20 @@ async fn paused_servers_rejoin_and_catch_up() {
     }
     cluster.nodes[old].agent().signal("CONT");
     let resumed = Instant::now();
+    // Its lease ran out while it was paused: at once, it never serves the state from
+    // before the pause as current (it refuses, or forwards to the new leader).
+    let first = cluster.nodes[old]
+        .get("pause/l/after", "", Duration::from_secs(10))
+        .await;
+    assert!(
+        !matches!(first, Ok(None)),
+        "the resumed leader served a stale default read"
+    );
     let leader = cluster.agreed_leader(&[0, 1, 2], LONG).await;
     cluster.caught_up(old, "pause/l/after", "y").await;
     eprintln!(
         "pause: {} elected {elected:?} after pausing leader {}, writable after {writable:?}; \
+         first default read on it after resuming {first:?}; \
          all agree on {} and {} caught up {:?} after resuming",
         cluster.nodes[new].name,
         cluster.nodes[old].name,
