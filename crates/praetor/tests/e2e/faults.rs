@@ -129,6 +129,23 @@ impl Node {
         }
     }
 
+    /// `X-Consul-KnownLeader` of a `?stale` read of `key` on this agent.
+    async fn stale_known_leader(&self, key: &str) -> Option<String> {
+        let url = format!("{}/v1/kv/{key}?stale", self.agent().http);
+        self.client
+            .run(move |c| async move {
+                let resp = c
+                    .get(url)
+                    .timeout(Duration::from_secs(2))
+                    .send()
+                    .await
+                    .ok()?;
+                let known = resp.headers().get("X-Consul-KnownLeader")?;
+                known.to_str().ok().map(str::to_owned)
+            })
+            .await
+    }
+
     /// The leader this agent reports, if any.
     async fn leader(&self) -> Option<String> {
         let (status, body) = self
@@ -262,6 +279,13 @@ async fn a_partitioned_leader_is_replaced_and_catches_up_after_healing() {
         cluster.caught_up(i, "part/shared", "before").await;
     }
 
+    let lonely = &cluster.nodes[old];
+    assert_eq!(lonely.leader().await.as_deref(), Some(lonely.rpc.as_str()));
+    assert_eq!(
+        lonely.stale_known_leader("part/shared").await.as_deref(),
+        Some("true")
+    );
+
     let cut = Instant::now();
     cluster.lab.isolate(old + 1);
     let new = cluster.new_leader(&majority, old).await;
@@ -276,9 +300,17 @@ async fn a_partitioned_leader_is_replaced_and_catches_up_after_healing() {
         cluster.nodes[new].name, cluster.nodes[old].name
     );
 
-    // The old leader, alone, acknowledges no write and serves no consistent read, nor a
-    // default read of a value the majority has since replaced.
-    let lonely = &cluster.nodes[old];
+    // The old leader, alone, knows it lost its lease: it names no leader (Consul's would
+    // have stepped down) and says so on stale reads.
+    eventually(LONG, "the old leader to name no leader", || async {
+        let no_leader = lonely.leader().await.is_none();
+        let unknown = lonely.stale_known_leader("part/shared").await;
+        (no_leader && unknown.as_deref() == Some("false")).then_some(())
+    })
+    .await;
+    let lease_lost = cut.elapsed();
+    // It acknowledges no write and serves no consistent read, nor a default read of a
+    // value the majority has since replaced.
     // Past the 7 s `rpc_hold_timeout` a write is refused with an error, as in Consul.
     let write = lonely
         .put("part/minority", "lost", Duration::from_secs(12))
@@ -296,9 +328,8 @@ async fn a_partitioned_leader_is_replaced_and_catches_up_after_healing() {
     );
     let stale = lonely.get("part/shared", "&stale", REFUSAL).await;
     eprintln!(
-        "partition: on the old leader: write {write:?}, consistent {consistent:?}, \
-         default {default:?}, stale {stale:?}, leader {:?}",
-        lonely.leader().await
+        "partition: on the old leader: no known leader {lease_lost:?} after the cut; \
+         write {write:?}, consistent {consistent:?}, default {default:?}, stale {stale:?}"
     );
 
     let healed = Instant::now();
