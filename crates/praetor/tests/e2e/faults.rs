@@ -357,7 +357,8 @@ async fn a_partitioned_leader_is_replaced_and_catches_up_after_healing() {
 async fn killing_the_leader_under_write_load_loses_no_acknowledged_write() {
     let (mut cluster, old) = Cluster::start().await;
     let survivors = cluster.others(old);
-    let acked: Arc<std::sync::Mutex<Vec<(String, String, Instant)>>> = Arc::default();
+    // (key, value, when the write was sent, when it was acknowledged)
+    let acked: Arc<std::sync::Mutex<Vec<(String, String, Instant, Instant)>>> = Arc::default();
     let stop = Arc::new(AtomicBool::new(false));
     let mut writers = Vec::new();
     // Three writers on each server; those on the leader stop at their first failure.
@@ -375,6 +376,7 @@ async fn killing_the_leader_under_write_load_loses_no_acknowledged_write() {
                 let (key, value) = (format!("load/{w}/{i}"), format!("v{w}-{i}"));
                 let url = format!("{http}/v1/kv/{key}");
                 let body = value.clone();
+                let sent = Instant::now();
                 let ok = client
                     .run(move |c| async move {
                         let resp = c
@@ -390,7 +392,10 @@ async fn killing_the_leader_under_write_load_loses_no_acknowledged_write() {
                     .await
                     .is_some();
                 if ok {
-                    acked.lock().unwrap().push((key, value, Instant::now()));
+                    acked
+                        .lock()
+                        .unwrap()
+                        .push((key, value, sent, Instant::now()));
                 } else if on_leader {
                     break;
                 }
@@ -409,7 +414,12 @@ async fn killing_the_leader_under_write_load_loses_no_acknowledged_write() {
     let elected = killed.elapsed();
     eventually(LONG, "100 acknowledged writes after the kill", || async {
         let acked = acked.lock().unwrap();
-        (acked.iter().filter(|(_, _, at)| *at > killed).count() >= 100).then_some(())
+        (acked
+            .iter()
+            .filter(|(_, _, sent, _)| *sent > killed)
+            .count()
+            >= 100)
+            .then_some(())
     })
     .await;
     stop.store(true, Ordering::Relaxed);
@@ -417,15 +427,16 @@ async fn killing_the_leader_under_write_load_loses_no_acknowledged_write() {
         w.await.unwrap();
     }
     let acked = acked.lock().unwrap().clone();
+    // The first acknowledgement of a write sent after the kill: how long writes stalled.
     let first_after = acked
         .iter()
-        .filter(|(_, _, at)| *at > killed)
-        .map(|(_, _, at)| at.duration_since(killed))
+        .filter(|(_, _, sent, _)| *sent > killed)
+        .map(|(_, _, _, at)| at.duration_since(killed))
         .min()
         .unwrap();
     eprintln!(
-        "kill -9: {} elected {elected:?} after killing {}; first write acknowledged {first_after:?} \
-         after the kill; {before} writes acknowledged before it, {} in all",
+        "kill -9: {} elected {elected:?} after killing {}; first write sent after the kill \
+         acknowledged {first_after:?} after it; {before} writes acknowledged before it, {} in all",
         cluster.nodes[new].name,
         cluster.nodes[old].name,
         acked.len()
@@ -462,8 +473,8 @@ async fn killing_the_leader_under_write_load_loses_no_acknowledged_write() {
             .collect();
         let missing: Vec<&String> = acked
             .iter()
-            .filter(|(k, v, _)| stored.get(k) != Some(v))
-            .map(|(k, _, _)| k)
+            .filter(|(k, v, _, _)| stored.get(k) != Some(v))
+            .map(|(k, _, _, _)| k)
             .collect();
         assert!(
             missing.is_empty(),
