@@ -353,12 +353,14 @@ async fn a_partitioned_leader_is_replaced_and_catches_up_after_healing() {
     cluster.put_eventually(old, "part/healed", "yes").await;
 }
 
+/// An acknowledged write: key, value, when it was sent, when it was acknowledged.
+type Acked = (String, String, Instant, Instant);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killing_the_leader_under_write_load_loses_no_acknowledged_write() {
     let (mut cluster, old) = Cluster::start().await;
     let survivors = cluster.others(old);
-    // (key, value, when the write was sent, when it was acknowledged)
-    let acked: Arc<std::sync::Mutex<Vec<(String, String, Instant, Instant)>>> = Arc::default();
+    let acked: Arc<std::sync::Mutex<Vec<Acked>>> = Arc::default();
     let stop = Arc::new(AtomicBool::new(false));
     let mut writers = Vec::new();
     // Three writers on each server; those on the leader stop at their first failure.
