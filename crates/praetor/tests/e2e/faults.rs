@@ -335,10 +335,11 @@ async fn a_partitioned_leader_is_replaced_and_catches_up_after_healing() {
     let healed = Instant::now();
     cluster.lab.heal(old + 1);
     let leader = cluster.agreed_leader(&[0, 1, 2], LONG).await;
+    let agreed = healed.elapsed();
     cluster.caught_up(old, "part/majority", "m").await;
     cluster.caught_up(old, "part/shared", "after").await;
     eprintln!(
-        "partition: converged on {} and {} caught up {:?} after healing",
+        "partition: all agreed on {} {agreed:?} and {} caught up {:?} after healing",
         cluster.nodes[leader].name,
         lonely.name,
         healed.elapsed()
