@@ -130,9 +130,11 @@ impl RaftNode {
 
         let shutdown = CancellationToken::new();
         let contact = LastContact::default();
+        let lease = Duration::from_millis(raft.config().election_timeout_max);
         let (status_tx, status_rx) = watch::channel(status::from_metrics(
             &raft.metrics().borrow_watched(),
             &contact,
+            lease,
         ));
         let (proposals, queue) = mpsc::channel(proposer::QUEUE_DEPTH);
         let tasks = vec![
@@ -140,6 +142,7 @@ impl RaftNode {
             tokio::spawn(status::run(
                 raft.metrics(),
                 contact.clone(),
+                lease,
                 status_tx,
                 shutdown.clone(),
             )),
@@ -202,6 +205,7 @@ impl RaftNode {
         status::from_metrics(
             &self.inner.raft.metrics().borrow_watched(),
             &self.inner.contact,
+            Duration::from_millis(self.inner.raft.config().election_timeout_max),
         )
     }
 

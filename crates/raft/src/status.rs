@@ -4,6 +4,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use openraft::Instant as _;
 use openraft::RaftMetrics;
 use openraft::async_runtime::WatchReceiver;
 use tokio::sync::watch;
@@ -31,9 +32,15 @@ pub struct RaftStatus {
     pub commit_index: u64,
     /// The highest index applied to the state store.
     pub applied_index: u64,
-    /// Time since the leader was last heard from (`Some(0)` on the leader; `None` when
-    /// never), Consul's `X-Consul-LastContact`.
+    /// Time since the leader was last heard from (`None` when never), Consul's
+    /// `X-Consul-LastContact`. On the leader `Some(0)`, or, when it lost its lease, the
+    /// time since a quorum last acknowledged it.
     pub last_contact: Option<Duration>,
+    /// This server leads several voters, but no quorum has acknowledged it within the
+    /// leader lease (the maximum election timeout): it is cut off from the majority,
+    /// which may have elected another leader. Consul's leader steps down then; openraft's
+    /// keeps its state and refuses new proposals, so Praetor reports no known leader.
+    pub lease_lost: bool,
     /// Voters as `(node id, server address)`, sorted by id.
     pub voters: Vec<(u64, String)>,
 }
@@ -55,8 +62,13 @@ impl LastContact {
     }
 }
 
-/// Builds the status from metrics; `last_contact` is read at call time.
-pub(crate) fn from_metrics(m: &RaftMetrics<TypeConfig>, contact: &LastContact) -> RaftStatus {
+/// Builds the status from metrics; `last_contact` and `lease_lost` are read at call time
+/// (`lease` is the leader lease, openraft's maximum election timeout).
+pub(crate) fn from_metrics(
+    m: &RaftMetrics<TypeConfig>,
+    contact: &LastContact,
+    lease: Duration,
+) -> RaftStatus {
     let membership = m.membership_config.membership();
     let addr_of = |id: u64| membership.get_node(&id).map(|n| n.addr.clone());
     let is_leader = m.current_leader == Some(m.id) && m.state.is_leader();
@@ -66,6 +78,13 @@ pub(crate) fn from_metrics(m: &RaftMetrics<TypeConfig>, contact: &LastContact) -
         .collect();
     let mut voters = voters;
     voters.sort();
+    // A lone voter is its own quorum and never loses its lease.
+    let quorum_silence = m
+        .last_quorum_acked
+        .as_ref()
+        .filter(|_| is_leader && voters.len() > 1)
+        .map(|acked| acked.elapsed())
+        .filter(|silence| *silence >= lease);
     RaftStatus {
         node_id: m.id,
         is_leader,
@@ -76,10 +95,11 @@ pub(crate) fn from_metrics(m: &RaftMetrics<TypeConfig>, contact: &LastContact) -
         commit_index: m.local_committed.as_ref().map_or(0, |l| l.index),
         applied_index: m.last_applied.as_ref().map_or(0, |l| l.index),
         last_contact: if is_leader {
-            Some(Duration::ZERO)
+            Some(quorum_silence.unwrap_or(Duration::ZERO))
         } else {
             contact.elapsed()
         },
+        lease_lost: quorum_silence.is_some(),
         voters,
     }
 }
@@ -88,16 +108,18 @@ pub(crate) fn from_metrics(m: &RaftMetrics<TypeConfig>, contact: &LastContact) -
 pub(crate) async fn run(
     mut metrics: openraft::alias::WatchReceiverOf<TypeConfig, RaftMetrics<TypeConfig>>,
     contact: LastContact,
+    lease: Duration,
     tx: watch::Sender<RaftStatus>,
     shutdown: CancellationToken,
 ) {
     loop {
-        let status = from_metrics(&metrics.borrow_and_update(), &contact);
-        // `last_contact` alone changes continuously; publish only when something else did,
-        // so subscribers wake on real changes.
+        let status = from_metrics(&metrics.borrow_and_update(), &contact, lease);
+        // `last_contact` and `lease_lost` change with time alone; publish only when
+        // something else did, so subscribers wake on real changes.
         tx.send_if_modified(|cur| {
             let changed = RaftStatus {
                 last_contact: cur.last_contact,
+                lease_lost: cur.lease_lost,
                 ..status.clone()
             } != *cur;
             if changed {

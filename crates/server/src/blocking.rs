@@ -101,7 +101,7 @@ impl Server {
         let status = self.raft.status();
         QueryMeta {
             index: index.max(1),
-            known_leader: status.leader_id.is_some(),
+            known_leader: status.leader_id.is_some() && !status.lease_lost,
             last_contact: status.last_contact.unwrap_or_default(),
             consistency,
         }

@@ -195,9 +195,15 @@ impl Server {
         self.raft.status_watch()
     }
 
-    /// The leader's server RPC address, or `""` when none is known (`/v1/status/leader`).
+    /// The leader's server RPC address, or `""` when none is known (`/v1/status/leader`),
+    /// as on a leader cut off from the majority (its lease lost: Consul's would have
+    /// stepped down).
     pub fn leader_addr(&self) -> String {
-        self.raft.status().leader_addr.unwrap_or_default()
+        let status = self.raft.status();
+        if status.lease_lost {
+            return String::new();
+        }
+        status.leader_addr.unwrap_or_default()
     }
 
     /// The voters' server RPC addresses (`/v1/status/peers`).

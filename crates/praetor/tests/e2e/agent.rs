@@ -43,7 +43,18 @@ impl AgentProcess {
 
     /// `praetor agent <args>` with every port ephemeral; waits until HTTP listens.
     pub fn start(args: &[&str]) -> Self {
-        let mut cmd = Command::new(bin());
+        Self::spawn(Command::new(bin()), args)
+    }
+
+    /// [`start`](Self::start) inside the network namespace `netns` (`ip netns exec`, which
+    /// execs the agent in place, so [`pid`](Self::pid) is the agent's own).
+    pub fn start_in_netns(netns: &str, args: &[&str]) -> Self {
+        let mut cmd = Command::new("ip");
+        cmd.args(["netns", "exec", netns]).arg(bin());
+        Self::spawn(cmd, args)
+    }
+
+    fn spawn(mut cmd: Command, args: &[&str]) -> Self {
         cmd.arg("agent")
             .args(args)
             .args(["-http-port", "0", "-server-port", "0"])

@@ -13,7 +13,7 @@ use crate::http;
 /// Fast gossip, as `-dev` has it.
 /// Fast gossip (a probe interval under a second selects the fast housekeeping too), a
 /// little more patient than `-dev`'s so that a loaded CI machine does not fail members.
-const FAST_GOSSIP: &str = r#"gossip_lan { probe_interval = "200ms" probe_timeout = "400ms" gossip_interval = "100ms" suspicion_mult = 4 }"#;
+pub(crate) const FAST_GOSSIP: &str = r#"gossip_lan { probe_interval = "200ms" probe_timeout = "400ms" gossip_interval = "100ms" suspicion_mult = 4 }"#;
 
 struct Node {
     name: String,
@@ -83,7 +83,7 @@ impl Drop for Node {
 }
 
 /// Polls `probe` until it returns `Some`, failing with `what` after `timeout`.
-async fn eventually<T, F, Fut>(timeout: Duration, what: &str, mut probe: F) -> T
+pub(crate) async fn eventually<T, F, Fut>(timeout: Duration, what: &str, mut probe: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
