@@ -16,7 +16,10 @@ mod client;
 mod cluster;
 mod config;
 mod error;
+mod health;
 mod kv;
+mod raw;
+mod session;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
@@ -29,8 +32,10 @@ pub use client::{Client, TOKEN_HEADER, query_meta_from_headers};
 pub use cluster::{ALL_SEGMENTS, MembersQuery};
 pub use config::{ClientConfig, DEFAULT_HTTP_ADDR, parse_go_bool, parse_http_addr};
 pub use error::{ClientError, UrlParseError};
+pub use health::HealthServiceQuery;
 pub use kv::KvPut;
-pub use praetor_types::{Consistency, KvEntry, QueryMeta, QueryOptions};
+pub use praetor_types::{Consistency, KvEntry, QueryMeta, QueryOptions, Session, SessionBehavior};
+pub use session::SessionCreate;
 
 #[cfg(test)]
 mod tests;
