@@ -9,9 +9,11 @@ mod crash;
 mod dns;
 mod kv;
 mod lifecycle;
+mod lock;
 mod services;
 mod sessions;
 mod ui;
+mod watch;
 mod webdriver;
 
 use std::sync::Once;
