@@ -217,6 +217,77 @@ async fn semaphore_of_two_lets_two_run_together_but_never_three() {
     assert_eq!(resp.status(), 404, "{}", resp.text().await.unwrap());
 }
 
+/// The ID of the session named `name`.
+async fn session_named(api: &str, name: &str) -> Value {
+    let sessions: Value = http()
+        .get(format!("{api}/v1/session/list"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    sessions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Name"] == name)
+        .unwrap_or_else(|| panic!("no session {name:?} in {sessions}"))
+        .clone()
+}
+
+#[tokio::test]
+async fn semaphore_child_is_terminated_when_its_session_is_destroyed() {
+    let agent = AgentProcess::dev();
+    wait_for_serf_health(&agent.http).await;
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log");
+    let script = format!(
+        "trap 'echo terminated >> {log}; exit 0' TERM; echo held >> {log}; while true; do sleep 0.1; done",
+        log = log.display()
+    );
+    let proc = CliProcess::start(
+        &agent.http,
+        &[
+            "lock",
+            "-n=2",
+            "-verbose",
+            "-name=e2e-sem",
+            "e2e/semlost",
+            &script,
+        ],
+        &[],
+    );
+    wait_for_file(&log, "the child never started", |t| t.contains("held")).await;
+    let session = session_named(&agent.http, "e2e-sem").await;
+    assert_eq!(session["Behavior"], "delete");
+    let id = session["ID"].as_str().unwrap();
+    let holders: Value = http()
+        .get(format!("{}/v1/kv/e2e/semlost/.lock?raw", agent.http))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(holders["Limit"], 2);
+    assert_eq!(holders["Holders"][id], true);
+
+    let resp = http()
+        .put(format!("{}/v1/session/destroy/{id}", agent.http))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    wait_for_file(&log, "the child was never signalled", |t| {
+        t.contains("terminated")
+    })
+    .await;
+    let (code, out, err) = proc.finish(Duration::from_secs(30)).await;
+    assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
+    assert!(out.contains("Lock lost, killing child"), "{out}");
+}
+
 #[tokio::test]
 async fn child_is_terminated_when_the_session_is_destroyed() {
     let agent = AgentProcess::dev();
