@@ -4,8 +4,9 @@
 //! Entry types: [`ClientConfig`] (address and token from flags or `CONSUL_HTTP_*` /
 //! `PRAETOR_HTTP_*`), [`Client`] (KV, catalog, status and agent endpoints), [`KvPut`],
 //! [`CatalogQuery`], [`HealthServiceQuery`], [`SessionCreate`], [`AgentServiceRegistration`]
-//! and [`ClientError`]; [`Client::get_json`] reads endpoints without a typed method. Depends only on `praetor-types`; never prints. Plain http needs no TLS
-//! setup; the rustls ring provider is installed only when an https address is used.
+//! and [`ClientError`]; [`Client::get_json`] reads endpoints without a typed method.
+//! Depends only on `praetor-types`; never prints. Plain http needs no TLS setup; the rustls
+//! ring provider is installed only when an https address is used.
 //!
 //! With the `testing` feature, [`testing::FakeAgent`] serves an in-memory KV, catalog and
 //! agent API on loopback for other crates' tests.
