@@ -4,17 +4,37 @@
 /// Rewrites every single-dash long flag (`-name…`, at least two characters after the dash,
 /// the first a letter) to `--name…`, up to a bare `--`. `-`, `-1`, `-h` and `--x` are
 /// left alone; `args[0]` (the program name) is never touched.
+///
+/// Commands that run a child command (`lock`, `watch`, `exec`) stop at their first
+/// positional argument, as Go's `flag` package does, so the child's own flags
+/// (`praetor lock p ./job -verbose`) reach it unchanged.
 pub fn normalize(args: Vec<String>) -> Vec<String> {
+    let bool_flags = args
+        .get(1)
+        .and_then(|command| child_command_bool_flags(command));
     let mut passthrough = false;
+    // Whether the previous argument was a flag that takes the next one as its value.
+    let mut value_pending = false;
     args.into_iter()
         .enumerate()
         .map(|(i, arg)| {
-            if i == 0 || passthrough {
+            if i == 0 || (i == 1 && bool_flags.is_some()) || passthrough {
                 return arg;
             }
             if arg == "--" {
                 passthrough = true;
                 return arg;
+            }
+            if let Some(bools) = bool_flags {
+                if std::mem::take(&mut value_pending) {
+                    return arg;
+                }
+                if !arg.starts_with('-') || arg == "-" {
+                    passthrough = true;
+                    return arg;
+                }
+                let name = arg.trim_start_matches('-');
+                value_pending = !name.contains('=') && !bools.contains(&name);
             }
             if is_single_dash_long_flag(&arg) {
                 format!("-{arg}")
@@ -23,6 +43,25 @@ pub fn normalize(args: Vec<String>) -> Vec<String> {
             }
         })
         .collect()
+}
+
+/// The boolean flags (which never take the next argument as their value) of the commands
+/// whose trailing arguments are a child command; `None` for every other command.
+fn child_command_bool_flags(command: &str) -> Option<&'static [&'static str]> {
+    match command {
+        "lock" => Some(&[
+            "shell",
+            "pass-stdin",
+            "verbose",
+            "child-exit-code",
+            "stale",
+            "h",
+            "help",
+        ]),
+        "watch" => Some(&["shell", "stale", "h", "help"]),
+        "exec" => Some(&["shell", "verbose", "stale", "h", "help"]),
+        _ => None,
+    }
 }
 
 fn is_single_dash_long_flag(arg: &str) -> bool {
@@ -99,6 +138,46 @@ mod tests {
         assert_eq!(
             norm(&["consul", "x", "-a1", "--", "-ab"]),
             ["consul", "x", "--a1", "--", "-ab"]
+        );
+    }
+
+    #[test]
+    fn child_commands_stop_at_their_first_positional() {
+        assert_eq!(
+            norm(&[
+                "consul",
+                "lock",
+                "-n",
+                "2",
+                "-shell=false",
+                "-verbose",
+                "p",
+                "./job",
+                "-verbose"
+            ]),
+            [
+                "consul",
+                "lock",
+                "-n",
+                "2",
+                "--shell=false",
+                "--verbose",
+                "p",
+                "./job",
+                "-verbose"
+            ]
+        );
+        assert_eq!(
+            norm(&[
+                "consul", "watch", "-type", "key", "-key=k", "-shell", "cat", "-flag"
+            ]),
+            [
+                "consul", "watch", "--type", "key", "--key=k", "--shell", "cat", "-flag"
+            ]
+        );
+        assert_eq!(
+            norm(&["consul", "kv", "put", "k", "-flags=1"]),
+            ["consul", "kv", "put", "k", "--flags=1"]
         );
     }
 

@@ -16,14 +16,17 @@ mod console;
 mod http_flags;
 mod info;
 mod kv;
+mod lock;
 mod maint;
 mod members;
 mod operator;
 mod reload;
 mod services;
+mod subprocess;
 mod table;
 mod validate;
 mod version;
+mod watch;
 
 use crate::console::{Console, Env};
 
@@ -123,6 +126,8 @@ pub(crate) async fn run_with(args: Vec<String>, console: &mut Console<'_>, env: 
         "info" => info::run(rest, console, env).await,
         "operator" => operator::run(rest, console, env).await,
         "validate" => validate::run(rest, console),
+        "watch" => watch::run(rest, console, env).await,
+        "lock" => lock::run(rest, console, env).await,
         "agent" => {
             console.error("The agent command is run by the praetor binary itself");
             1

@@ -3,8 +3,10 @@
 //!
 //! Entry types: [`ClientConfig`] (address and token from flags or `CONSUL_HTTP_*` /
 //! `PRAETOR_HTTP_*`), [`Client`] (KV, catalog, status and agent endpoints), [`KvPut`],
-//! [`CatalogQuery`], [`AgentServiceRegistration`] and [`ClientError`]. Depends only on `praetor-types`; never prints. Plain http needs no TLS
-//! setup; the rustls ring provider is installed only when an https address is used.
+//! [`CatalogQuery`], [`HealthServiceQuery`], [`SessionCreate`], [`AgentServiceRegistration`]
+//! and [`ClientError`]; [`Client::get_json`] reads endpoints without a typed method.
+//! Depends only on `praetor-types`; never prints. Plain http needs no TLS setup; the rustls
+//! ring provider is installed only when an https address is used.
 //!
 //! With the `testing` feature, [`testing::FakeAgent`] serves an in-memory KV, catalog and
 //! agent API on loopback for other crates' tests.
@@ -16,7 +18,10 @@ mod client;
 mod cluster;
 mod config;
 mod error;
+mod health;
 mod kv;
+mod raw;
+mod session;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
@@ -29,8 +34,10 @@ pub use client::{Client, TOKEN_HEADER, query_meta_from_headers};
 pub use cluster::{ALL_SEGMENTS, MembersQuery};
 pub use config::{ClientConfig, DEFAULT_HTTP_ADDR, parse_go_bool, parse_http_addr};
 pub use error::{ClientError, UrlParseError};
+pub use health::HealthServiceQuery;
 pub use kv::KvPut;
-pub use praetor_types::{Consistency, KvEntry, QueryMeta, QueryOptions};
+pub use praetor_types::{Consistency, KvEntry, QueryMeta, QueryOptions, Session, SessionBehavior};
+pub use session::SessionCreate;
 
 #[cfg(test)]
 mod tests;

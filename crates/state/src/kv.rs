@@ -78,7 +78,7 @@ impl KvTable {
                 Ok(holds)
             }
             KvOp::Lock => self.lock(index, req, touches, session_exists),
-            KvOp::Unlock => self.unlock(index, req, touches, session_exists),
+            KvOp::Unlock => self.unlock(index, req, touches),
             KvOp::Delete => {
                 self.delete(index, &req.key, touches);
                 Ok(true)
@@ -207,18 +207,16 @@ impl KvTable {
 
     /// `?release`: releases the lock held by the request's session (keeping
     /// `LockIndex`) and writes the value. Answers `false` when that session does not
-    /// hold it.
+    /// hold it, including when the session no longer exists: as Consul's
+    /// `kvsUnlockTxn`, an unlock never checks the sessions table, so releasing a lock lost
+    /// with its session is not an error.
     fn unlock(
         &mut self,
         index: u64,
         req: &KvRequest,
         touches: &mut Vec<Touch>,
-        session_exists: &dyn Fn(&str) -> bool,
     ) -> Result<bool, ApplyError> {
         let session = req.session.as_deref().ok_or(ApplyError::MissingSession)?;
-        if !session_exists(session) {
-            return Err(ApplyError::InvalidSession(session.to_owned()));
-        }
         let Some(existing) = self.entries.get(req.key.as_str()) else {
             return Ok(false);
         };

@@ -319,9 +319,6 @@ impl Tables {
                 Ok(false) => Err(format!(
                     "failed to unlock key {key:?}, lock isn't held, or is held by another session"
                 )),
-                Err(ApplyError::InvalidSession(id)) => Err(format!(
-                    "failed to unlock key {key:?}: session {id:?} does not exist"
-                )),
                 Err(e) => Err(format!("failed to unlock key {key:?}: {e}")),
             },
             TxnKvVerb::Get => current.map(|e| vec![TxnResult::Kv(e)]).ok_or_else(missing),

@@ -10,10 +10,12 @@ mod dns;
 mod faults;
 mod kv;
 mod lifecycle;
+mod lock;
 mod netns;
 mod services;
 mod sessions;
 mod ui;
+mod watch;
 mod webdriver;
 
 use std::sync::Once;

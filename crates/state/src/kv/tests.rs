@@ -296,13 +296,18 @@ fn tombstone_reap_removes_tombstones_up_to_the_index() {
 }
 
 #[test]
-fn lock_and_unlock_answer_invalid_session_while_no_session_exists() {
+fn lock_answers_invalid_session_and_unlock_false_while_no_session_exists() {
     let store = Store::new();
     for op in [KvOp::Lock, KvOp::Unlock] {
         let mut r = KvRequest::new(op, "locks/a");
         r.session = Some("adf4238a".into());
         let answer = store.apply(1, &Command::Kv(r));
-        assert_eq!(answer, Err(ApplyError::InvalidSession("adf4238a".into())));
+        // As Consul's kvsUnlockTxn: releasing with an unknown session is a plain `false`.
+        let expected = match op {
+            KvOp::Lock => Err(ApplyError::InvalidSession("adf4238a".into())),
+            _ => Ok(CommandResponse::Bool(false)),
+        };
+        assert_eq!(answer, expected);
         let r = KvRequest::new(op, "locks/a");
         assert_eq!(
             store.apply(2, &Command::Kv(r)),

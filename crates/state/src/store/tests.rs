@@ -76,11 +76,18 @@ impl Model {
                 }
                 holds
             }
-            KvOp::Lock | KvOp::Unlock => {
+            KvOp::Lock => {
                 return Err(match &req.session {
                     Some(s) => ApplyError::InvalidSession(s.clone()),
                     None => ApplyError::MissingSession,
                 });
+            }
+            // No session exists in this model, so none holds a key to release.
+            KvOp::Unlock => {
+                if req.session.is_none() {
+                    return Err(ApplyError::MissingSession);
+                }
+                false
             }
             KvOp::Delete => {
                 self.remove(index, &req.key);
