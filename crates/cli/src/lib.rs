@@ -13,6 +13,8 @@ pub mod argv;
 mod catalog;
 mod cluster;
 mod console;
+mod event;
+mod exec;
 mod http_flags;
 mod info;
 mod kv;
@@ -123,6 +125,8 @@ pub(crate) async fn run_with(args: Vec<String>, console: &mut Console<'_>, env: 
         "info" => info::run(rest, console, env).await,
         "operator" => operator::run(rest, console, env).await,
         "validate" => validate::run(rest, console),
+        "event" => event::run(rest, console, env).await,
+        "exec" => exec::run(rest, console, env).await,
         "agent" => {
             console.error("The agent command is run by the praetor binary itself");
             1

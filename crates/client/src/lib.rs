@@ -16,6 +16,8 @@ mod client;
 mod cluster;
 mod config;
 mod error;
+mod event;
+mod exec_session;
 mod kv;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
@@ -29,8 +31,10 @@ pub use client::{Client, TOKEN_HEADER, query_meta_from_headers};
 pub use cluster::{ALL_SEGMENTS, MembersQuery};
 pub use config::{ClientConfig, DEFAULT_HTTP_ADDR, parse_go_bool, parse_http_addr};
 pub use error::{ClientError, UrlParseError};
+pub use event::EventFire;
+pub use exec_session::REXEC_SESSION_TTL;
 pub use kv::KvPut;
-pub use praetor_types::{Consistency, KvEntry, QueryMeta, QueryOptions};
+pub use praetor_types::{Consistency, KvEntry, QueryMeta, QueryOptions, UserEvent};
 
 #[cfg(test)]
 mod tests;
