@@ -96,3 +96,31 @@ pub(crate) async fn run(args: Vec<String>, console: &mut Console<'_>, env: Env<'
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::tests::invoke;
+
+    #[tokio::test]
+    async fn bad_flags_are_refused_before_any_request() {
+        let o = invoke(&["event"]).await;
+        assert_eq!((o.code, o.err.trim()), (1, "Event name must be specified"));
+        let o = invoke(&["event", "-name", "x", "-tag", "v1"]).await;
+        assert_eq!(
+            (o.code, o.err.trim()),
+            (1, "Cannot provide tag filter without service filter.")
+        );
+        let o = invoke(&["event", "-name", "x", "-node", "("]).await;
+        assert_eq!(o.code, 1);
+        assert!(
+            o.err.starts_with("Failed to compile node filter regexp"),
+            "{}",
+            o.err
+        );
+        let o = invoke(&["event", "-name", "x", "a", "b"]).await;
+        assert_eq!(
+            (o.code, o.err.trim()),
+            (1, "Too many command line arguments.")
+        );
+    }
+}

@@ -458,3 +458,27 @@ mod tests {
         assert_eq!(spec["Script"], "ZWNobw==");
     }
 }
+
+#[cfg(test)]
+mod flag_tests {
+    use crate::tests::{invoke, invoke_with};
+
+    #[tokio::test]
+    async fn bad_invocations_are_refused_before_any_request() {
+        let o = invoke(&["exec"]).await;
+        assert_eq!(
+            (o.code, o.err.trim()),
+            (1, "Must specify a command to execute")
+        );
+        let o = invoke(&["exec", "-tag", "v1", "uptime"]).await;
+        assert_eq!(
+            (o.code, o.err.trim()),
+            (1, "Cannot provide tag filter without service filter.")
+        );
+        let o = invoke_with(&["exec", "-shell=false", "-"], b"echo hi", &[]).await;
+        assert_eq!(
+            (o.code, o.err.trim()),
+            (1, "Cannot configure -shell=false when reading from stdin")
+        );
+    }
+}
