@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use praetor_types::{
     CheckServiceNode, DeregisterRequest, HealthCheck, HealthStatus, KvQuery, KvRequest, KvResult,
     Node, NodeService, NodeServices, QueryMeta, QueryOptions, RaftConfiguration, RaftPeer,
-    RegisterRequest, ServiceNode, Session, TxnOp, TxnOutcome, member::Member,
+    RegisterRequest, ServiceNode, Session, TxnOp, TxnOutcome, UserEvent, member::Member,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -328,6 +328,26 @@ pub trait Backend: Send + Sync + 'static {
         _opts: QueryOptions,
     ) -> Result<(Option<QueryMeta>, TxnOutcome), BackendError> {
         Err(no_sessions())
+    }
+
+    // User events (`/v1/event/*`). The defaults answer that this agent runs no gossip
+    // pool to fire them into or hear them from.
+
+    /// `PUT /v1/event/fire/<name>`: fires `event` (name, payload, filters) into LAN
+    /// gossip and answers it with its ID and version.
+    async fn event_fire(&self, _event: UserEvent) -> Result<UserEvent, BackendError> {
+        Err(no_cluster())
+    }
+
+    /// `GET /v1/event/list`: the events this agent recorded, oldest first (only those
+    /// named `name` when given), and their index; with `opts.min_index`, blocks while the
+    /// index still equals it.
+    async fn event_list(
+        &self,
+        _name: Option<String>,
+        _opts: QueryOptions,
+    ) -> Result<(u64, Vec<UserEvent>), BackendError> {
+        Err(no_cluster())
     }
 }
 

@@ -14,6 +14,8 @@ pub mod definition;
 mod local;
 pub mod local_agent;
 pub mod remote;
+pub mod remote_exec;
+pub mod user_event;
 
 pub use anti_entropy::{AntiEntropy, AntiEntropyConfig, CatalogApi, ServerCatalog};
 pub use backend::{AgentSelf, Backend, BackendError};
@@ -21,3 +23,4 @@ pub use cluster::Cluster;
 pub use local::LocalBackend;
 pub use local_agent::{LocalAgent, LocalAgentConfig, LocalAgentTask};
 pub use remote::{NO_KNOWN_SERVERS, RemoteServers};
+pub use user_event::{UserEvents, UserEventsConfig, UserEventsTask};

@@ -9,11 +9,11 @@ use std::collections::BTreeMap;
 use praetor_types::{
     CheckServiceNode, DeregisterRequest, HealthCheck, HealthStatus, KvQuery, KvRequest, KvResult,
     Node, NodeService, NodeServices, QueryMeta, QueryOptions, RaftConfiguration, RaftPeer,
-    RegisterRequest, ServiceNode, Session, TxnOp, TxnOutcome, member::Member,
+    RegisterRequest, ServiceNode, Session, TxnOp, TxnOutcome, UserEvent, member::Member,
 };
 use serde_json::Value;
 
-use crate::{AgentSelf, Backend, BackendError, Cluster, LocalAgent, RemoteServers};
+use crate::{AgentSelf, Backend, BackendError, Cluster, LocalAgent, RemoteServers, UserEvents};
 
 /// Where catalog, health, KV and status requests are served.
 #[derive(Clone)]
@@ -41,6 +41,7 @@ pub struct LocalBackend {
     identity: AgentSelf,
     agent: Option<LocalAgent>,
     cluster: Option<Cluster>,
+    events: Option<UserEvents>,
 }
 
 impl LocalBackend {
@@ -51,6 +52,7 @@ impl LocalBackend {
             identity,
             agent: None,
             cluster: None,
+            events: None,
         }
     }
 
@@ -61,6 +63,7 @@ impl LocalBackend {
             identity,
             agent: None,
             cluster: None,
+            events: None,
         }
     }
 
@@ -72,6 +75,18 @@ impl LocalBackend {
 
     fn cluster(&self) -> Result<&Cluster, BackendError> {
         self.cluster
+            .as_ref()
+            .ok_or_else(|| BackendError::Internal("this agent runs no gossip pool".to_owned()))
+    }
+
+    /// Fires and lists user events with `events`.
+    pub fn with_events(mut self, events: UserEvents) -> Self {
+        self.events = Some(events);
+        self
+    }
+
+    fn events(&self) -> Result<&UserEvents, BackendError> {
+        self.events
             .as_ref()
             .ok_or_else(|| BackendError::Internal("this agent runs no gossip pool".to_owned()))
     }
@@ -283,6 +298,18 @@ impl Backend for LocalBackend {
 
     fn agent_self(&self) -> AgentSelf {
         self.identity.clone()
+    }
+
+    async fn event_fire(&self, event: UserEvent) -> Result<UserEvent, BackendError> {
+        self.events()?.fire(event).await
+    }
+
+    async fn event_list(
+        &self,
+        name: Option<String>,
+        opts: QueryOptions,
+    ) -> Result<(u64, Vec<UserEvent>), BackendError> {
+        Ok(self.events()?.list(name.as_deref(), opts).await)
     }
 
     async fn agent_services(&self) -> Result<Vec<NodeService>, BackendError> {

@@ -13,6 +13,8 @@ pub mod argv;
 mod catalog;
 mod cluster;
 mod console;
+mod event;
+mod exec;
 mod http_flags;
 mod info;
 mod kv;
@@ -128,6 +130,8 @@ pub(crate) async fn run_with(args: Vec<String>, console: &mut Console<'_>, env: 
         "validate" => validate::run(rest, console),
         "watch" => watch::run(rest, console, env).await,
         "lock" => lock::run(rest, console, env).await,
+        "event" => event::run(rest, console, env).await,
+        "exec" => exec::run(rest, console, env).await,
         "agent" => {
             console.error("The agent command is run by the praetor binary itself");
             1

@@ -18,6 +18,8 @@ mod client;
 mod cluster;
 mod config;
 mod error;
+mod event;
+mod exec_session;
 mod health;
 mod kv;
 mod raw;
@@ -34,9 +36,13 @@ pub use client::{Client, TOKEN_HEADER, query_meta_from_headers};
 pub use cluster::{ALL_SEGMENTS, MembersQuery};
 pub use config::{ClientConfig, DEFAULT_HTTP_ADDR, parse_go_bool, parse_http_addr};
 pub use error::{ClientError, UrlParseError};
+pub use event::EventFire;
+pub use exec_session::REXEC_SESSION_TTL;
 pub use health::HealthServiceQuery;
 pub use kv::KvPut;
-pub use praetor_types::{Consistency, KvEntry, QueryMeta, QueryOptions, Session, SessionBehavior};
+pub use praetor_types::{
+    Consistency, KvEntry, QueryMeta, QueryOptions, Session, SessionBehavior, UserEvent,
+};
 pub use session::SessionCreate;
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ use crate::params::QueryParams;
 use crate::path;
 use crate::route::{Endpoint, Lookup, lookup};
 use crate::{
-    agent, agent_health, agent_local, catalog, cluster, health, kv, session, status, txn, ui,
+    agent, agent_health, agent_local, catalog, cluster, event, health, kv, session, status, txn, ui,
 };
 use praetor_types::HealthStatus;
 
@@ -130,6 +130,8 @@ async fn handle(
         Endpoint::SessionNode => session::node(app, call).await,
         Endpoint::SessionList => session::list(app, call).await,
         Endpoint::Txn => txn::handle(app, call, body).await,
+        Endpoint::EventFire => event::fire(app, call, body).await,
+        Endpoint::EventList => event::list(app, call).await,
         Endpoint::StatusLeader => status::leader(app, call).await,
         Endpoint::StatusPeers => status::peers(app, call).await,
         Endpoint::AgentSelf => agent::agent_self(app, call).await,

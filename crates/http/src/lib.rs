@@ -16,6 +16,7 @@ mod cluster;
 mod decode;
 pub use praetor_types::duration;
 mod error;
+mod event;
 mod health;
 mod kv;
 mod params;

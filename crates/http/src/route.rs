@@ -54,6 +54,10 @@ pub(crate) enum Endpoint {
     SessionList,
     /// `/v1/txn`
     Txn,
+    /// `/v1/event/fire/<name>`
+    EventFire,
+    /// `/v1/event/list`
+    EventList,
     /// `/v1/status/leader`
     StatusLeader,
     /// `/v1/status/peers`
@@ -275,6 +279,8 @@ pub(crate) const ROUTES: &[Route] = &[
     Route::prefix("/v1/health/service/", &[Get], Endpoint::HealthService),
     Route::prefix("/v1/health/state/", &[Get], Endpoint::HealthState),
     Route::exact("/v1/session/create", &[Put], Endpoint::SessionCreate),
+    Route::prefix("/v1/event/fire/", &[Put], Endpoint::EventFire),
+    Route::exact("/v1/event/list", &[Get], Endpoint::EventList),
     Route::prefix("/v1/session/destroy/", &[Put], Endpoint::SessionDestroy),
     Route::prefix("/v1/session/renew/", &[Put], Endpoint::SessionRenew),
     Route::prefix("/v1/session/info/", &[Get], Endpoint::SessionInfo),

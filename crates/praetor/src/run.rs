@@ -9,7 +9,7 @@ use clap::Parser;
 use praetor_agent::config::{AgentArgs, RuntimeConfig};
 use praetor_agent::{
     AgentSelf, AntiEntropy, AntiEntropyConfig, Backend, CatalogApi, Cluster, LocalAgent,
-    LocalAgentConfig, LocalBackend, RemoteServers, ServerCatalog,
+    LocalAgentConfig, LocalBackend, RemoteServers, ServerCatalog, UserEvents, UserEventsConfig,
 };
 use praetor_http::HttpConfig;
 use praetor_raft::RaftConfig;
@@ -144,6 +144,14 @@ impl Agent {
             None => None,
         };
         let (lan, wan) = crate::cluster::start_pools(&cfg, rpc_port).await?;
+        // Subscribed as soon as gossip runs, so no event is missed while the rest starts.
+        let (events, events_task) = UserEvents::new(
+            lan.clone(),
+            UserEventsConfig {
+                default_query_time: cfg.default_query_time,
+                max_query_time: cfg.max_query_time,
+            },
+        );
         let shutdown = CancellationToken::new();
         let mut tasks = JoinSet::new();
         let rpc = RpcClient::new(ClientConfig::default());
@@ -225,8 +233,18 @@ impl Agent {
         let backend: Arc<dyn Backend> = Arc::new(
             backend
                 .with_agent(local.clone())
-                .with_cluster(cluster.clone()),
+                .with_cluster(cluster.clone())
+                .with_events(events),
         );
+        // `_rexec` jobs run only where `disable_remote_exec = false`; they read and
+        // write their KV keys through this same backend.
+        let remote_exec = (!cfg.disable_remote_exec).then(|| backend.clone());
+        tasks.spawn(events_task.run(
+            cfg.node_name.clone(),
+            local.clone(),
+            remote_exec,
+            shutdown.clone(),
+        ));
         crate::dns::serve(
             dns_listeners,
             backend.clone(),

@@ -90,10 +90,10 @@ impl KvRequest {
 }
 
 /// `Value`: base64 standard encoding, `null` for an empty value.
-mod value_base64 {
+pub(crate) mod value_base64 {
     use super::*;
 
-    pub(super) fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
         if v.is_empty() {
             s.serialize_none()
         } else {
@@ -101,7 +101,7 @@ mod value_base64 {
         }
     }
 
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
         match Option::<String>::deserialize(d)? {
             None => Ok(Vec::new()),
             Some(s) => STANDARD

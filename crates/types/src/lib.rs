@@ -8,6 +8,7 @@
 pub mod catalog;
 pub mod decode;
 pub mod duration;
+pub mod event;
 pub mod kv;
 pub mod member;
 pub mod operator;
@@ -19,6 +20,7 @@ pub use catalog::{
     CheckServiceNode, DeregisterRequest, HealthCheck, HealthCheckDefinition, HealthStatus, Node,
     NodeService, NodeServices, RegisterRequest, ServiceAddress, ServiceNode, Weights,
 };
+pub use event::UserEvent;
 pub use kv::{KvEntry, KvOp, KvRequest};
 pub use operator::{RaftConfiguration, RaftPeer, RaftServer};
 pub use query::{Consistency, KvQuery, KvResult, QueryMeta, QueryOptions};

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use praetor_types::{
     CheckServiceNode, Consistency, DeregisterRequest, HealthCheck, HealthStatus, KvEntry, KvQuery,
     KvRequest, KvResult, Node, NodeService, NodeServices, QueryMeta, QueryOptions,
-    RaftConfiguration, RaftPeer, RegisterRequest, ServiceNode, member::Member,
+    RaftConfiguration, RaftPeer, RegisterRequest, ServiceNode, UserEvent, member::Member,
 };
 use tokio::sync::Notify;
 use tower::ServiceExt as _;
@@ -34,7 +34,13 @@ pub struct FakeBackend {
     pub agent: Mutex<AgentFake>,
     /// Gossip and Raft calls and canned answers.
     pub cluster: Mutex<ClusterFake>,
+    /// Events fired (each answered with ID `id-<n>`) and listed back, with the
+    /// options of every list call.
+    pub events: Mutex<EventsFake>,
 }
+
+/// Events fired and the `(name, options)` of every list call.
+pub type EventsFake = (Vec<UserEvent>, Vec<(Option<String>, QueryOptions)>);
 
 /// What the agent-local methods were asked and answer.
 #[derive(Default)]
@@ -134,6 +140,7 @@ impl Default for FakeBackend {
             catalog: Mutex::default(),
             agent: Mutex::default(),
             cluster: Mutex::default(),
+            events: Mutex::default(),
         }
     }
 }
@@ -181,6 +188,30 @@ impl FakeBackend {
 
 #[async_trait]
 impl Backend for FakeBackend {
+    async fn event_fire(&self, mut event: UserEvent) -> Result<UserEvent, BackendError> {
+        let mut events = self.events.lock().expect("events lock");
+        event.id = format!("id-{}", events.0.len());
+        event.version = 1;
+        events.0.push(event.clone());
+        Ok(event)
+    }
+
+    async fn event_list(
+        &self,
+        name: Option<String>,
+        opts: QueryOptions,
+    ) -> Result<(u64, Vec<UserEvent>), BackendError> {
+        let mut events = self.events.lock().expect("events lock");
+        events.1.push((name.clone(), opts));
+        let listed: Vec<UserEvent> = events
+            .0
+            .iter()
+            .filter(|e| name.as_ref().is_none_or(|n| e.name == *n))
+            .cloned()
+            .collect();
+        Ok((listed.len() as u64 * 10, listed))
+    }
+
     async fn kv_read(
         &self,
         query: KvQuery,

@@ -4,6 +4,7 @@
 mod agent_local;
 mod catalog;
 mod cluster;
+mod event;
 mod fake;
 mod kv;
 mod routing;

@@ -7,6 +7,7 @@ mod catalog_cli;
 mod cluster;
 mod crash;
 mod dns;
+mod events;
 mod faults;
 mod kv;
 mod lifecycle;
