@@ -20,7 +20,9 @@ pub use catalog::{
     NodeService, NodeServices, RegisterRequest, ServiceAddress, ServiceNode, Weights,
 };
 pub use kv::{KvEntry, KvOp, KvRequest};
-pub use operator::{RaftConfiguration, RaftPeer, RaftServer};
+pub use operator::{
+    AutopilotConfig, AutopilotHealth, RaftConfiguration, RaftPeer, RaftServer, ServerHealth,
+};
 pub use query::{Consistency, KvQuery, KvResult, QueryMeta, QueryOptions};
 pub use session::{ServiceCheckRef, Session, SessionBehavior};
 pub use txn::{TxnCatalogVerb, TxnError, TxnKvOp, TxnKvVerb, TxnOp, TxnOutcome, TxnResult};
