@@ -4,9 +4,10 @@ use async_trait::async_trait;
 use std::collections::BTreeMap;
 
 use praetor_types::{
-    CheckServiceNode, DeregisterRequest, HealthCheck, HealthStatus, KvQuery, KvRequest, KvResult,
-    Node, NodeService, NodeServices, QueryMeta, QueryOptions, RaftConfiguration, RaftPeer,
-    RegisterRequest, ServiceNode, Session, TxnOp, TxnOutcome, UserEvent, member::Member,
+    AutopilotConfig, AutopilotHealth, CheckServiceNode, DeregisterRequest, HealthCheck,
+    HealthStatus, KvQuery, KvRequest, KvResult, Node, NodeService, NodeServices, QueryMeta,
+    QueryOptions, RaftConfiguration, RaftPeer, RegisterRequest, ServiceNode, Session, TxnOp,
+    TxnOutcome, UserEvent, member::Member,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -274,6 +275,28 @@ pub trait Backend: Send + Sync + 'static {
 
     /// `DELETE /v1/operator/raft/peer?id=|address=`.
     async fn operator_raft_remove_peer(&self, _peer: RaftPeer) -> Result<(), BackendError> {
+        Err(no_cluster())
+    }
+
+    /// `GET /v1/operator/autopilot/configuration` (default or stale).
+    async fn operator_autopilot_configuration(
+        &self,
+        _opts: QueryOptions,
+    ) -> Result<AutopilotConfig, BackendError> {
+        Err(no_cluster())
+    }
+
+    /// `PUT /v1/operator/autopilot/configuration[?cas=]`: whether it was written.
+    async fn operator_autopilot_set_configuration(
+        &self,
+        _config: AutopilotConfig,
+        _cas: Option<u64>,
+    ) -> Result<bool, BackendError> {
+        Err(no_cluster())
+    }
+
+    /// `GET /v1/operator/autopilot/health`.
+    async fn operator_autopilot_health(&self) -> Result<AutopilotHealth, BackendError> {
         Err(no_cluster())
     }
 

@@ -253,6 +253,27 @@ impl Backend for LocalBackend {
         self.cluster()?.remove_peer(peer).await
     }
 
+    async fn operator_autopilot_configuration(
+        &self,
+        opts: QueryOptions,
+    ) -> Result<praetor_types::AutopilotConfig, BackendError> {
+        dispatch!(self.autopilot_config(opts))
+    }
+
+    async fn operator_autopilot_set_configuration(
+        &self,
+        config: praetor_types::AutopilotConfig,
+        cas: Option<u64>,
+    ) -> Result<bool, BackendError> {
+        dispatch!(self.autopilot_set_config(config, cas))
+    }
+
+    async fn operator_autopilot_health(
+        &self,
+    ) -> Result<praetor_types::AutopilotHealth, BackendError> {
+        dispatch!(self.autopilot_health())
+    }
+
     async fn session_create(&self, session: Session) -> Result<String, BackendError> {
         dispatch!(self.session_create(session))
     }

@@ -348,6 +348,41 @@ impl RemoteServers {
         }
     }
 
+    /// `Operator.AutopilotGetConfiguration`.
+    pub async fn autopilot_config(
+        &self,
+        opts: QueryOptions,
+    ) -> Result<praetor_types::AutopilotConfig, BackendError> {
+        match self.call(Request::AutopilotGetConfig { opts }).await? {
+            Response::AutopilotConfig(cfg) => Ok(*cfg),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    /// `Operator.AutopilotSetConfiguration`.
+    pub async fn autopilot_set_config(
+        &self,
+        config: praetor_types::AutopilotConfig,
+        cas: Option<u64>,
+    ) -> Result<bool, BackendError> {
+        let req = Request::AutopilotSetConfig {
+            config: Box::new(config),
+            cas,
+        };
+        match self.call(req).await? {
+            Response::Bool(ok) => Ok(ok),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    /// `Operator.ServerHealth`.
+    pub async fn autopilot_health(&self) -> Result<praetor_types::AutopilotHealth, BackendError> {
+        match self.call(Request::AutopilotHealth).await? {
+            Response::AutopilotHealth(h) => Ok(h),
+            other => Err(unexpected(&other)),
+        }
+    }
+
     /// `Status.Peers`.
     pub async fn status_peers(&self) -> Result<Vec<String>, BackendError> {
         match self.call(Request::StatusPeers).await? {

@@ -174,6 +174,9 @@ pub(crate) fn query_params(options: &QueryOptions) -> Vec<(&'static str, String)
         Consistency::Stale => params.push(("stale", String::new())),
         Consistency::Consistent => params.push(("consistent", String::new())),
     }
+    if let Some(max_stale) = options.max_stale {
+        params.push(("max_stale", go_duration(max_stale)));
+    }
     params
 }
 
@@ -359,6 +362,7 @@ mod tests {
             min_index: 7,
             max_wait: Some(Duration::from_millis(1500)),
             consistency: Consistency::Consistent,
+            max_stale: None,
         };
         assert_eq!(
             query_params(&options),
@@ -370,6 +374,15 @@ mod tests {
         );
         assert!(query_params(&QueryOptions::default()).is_empty());
         assert_eq!(go_duration(Duration::from_secs(5)), "5s");
+        let bounded = QueryOptions {
+            consistency: Consistency::Stale,
+            max_stale: Some(Duration::from_secs(10)),
+            ..QueryOptions::default()
+        };
+        assert_eq!(
+            query_params(&bounded),
+            vec![("stale", String::new()), ("max_stale", "10s".to_owned())]
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! Go `api.Agent` and `api.Operator` call them.
 
 use praetor_types::member::Member;
-use praetor_types::{RaftConfiguration, RaftPeer};
+use praetor_types::{AutopilotConfig, RaftConfiguration, RaftPeer};
 use reqwest::Method;
 
 use crate::catalog::encode_segment;
@@ -108,5 +108,39 @@ impl Client {
         let builder = self.request(Method::DELETE, url).query(&[param]);
         self.send(builder).await?;
         Ok(())
+    }
+
+    /// `GET /v1/operator/autopilot/configuration` (`stale`: any server may answer).
+    pub async fn operator_autopilot_get_configuration(
+        &self,
+        stale: bool,
+    ) -> Result<AutopilotConfig, ClientError> {
+        let url = self.url("/v1/operator/autopilot/configuration");
+        let mut builder = self.request(Method::GET, url.clone());
+        if stale {
+            builder = builder.query(&[("stale", "")]);
+        }
+        let response = self.send(builder).await?;
+        decode_json(&url, response).await
+    }
+
+    /// `PUT /v1/operator/autopilot/configuration[?cas=]`: whether it was written (always
+    /// `true` without `cas`).
+    pub async fn operator_autopilot_set_configuration(
+        &self,
+        config: &AutopilotConfig,
+        cas: Option<u64>,
+    ) -> Result<bool, ClientError> {
+        let url = self.url("/v1/operator/autopilot/configuration");
+        let body = serde_json::to_vec(config).map_err(|source| ClientError::Decode {
+            url: url.to_string(),
+            source,
+        })?;
+        let mut builder = self.request(Method::PUT, url.clone()).body(body);
+        if let Some(cas) = cas {
+            builder = builder.query(&[("cas", cas.to_string())]);
+        }
+        let response = self.send(builder).await?;
+        decode_json(&url, response).await
     }
 }

@@ -23,7 +23,7 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use praetor_types::member::Member;
-use praetor_types::{KvEntry, Node, RaftConfiguration, ServiceNode};
+use praetor_types::{AutopilotConfig, KvEntry, Node, RaftConfiguration, ServiceNode};
 
 use crate::{AgentCheck, AgentServiceRegistration};
 
@@ -64,6 +64,9 @@ pub struct FakeState {
     pub join_errors: BTreeMap<String, String>,
     /// The Raft configuration; `None` answers `500 No cluster leader`.
     pub raft: Option<RaftConfiguration>,
+    /// Autopilot's configuration (`/v1/operator/autopilot/configuration`); a write
+    /// bumps its `ModifyIndex`.
+    pub autopilot: AutopilotConfig,
     /// `Stats` of `/v1/agent/self`, when set; a small server's otherwise.
     pub stats: Option<serde_json::Value>,
 }

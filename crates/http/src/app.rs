@@ -18,7 +18,8 @@ use crate::params::QueryParams;
 use crate::path;
 use crate::route::{Endpoint, Lookup, lookup};
 use crate::{
-    agent, agent_health, agent_local, catalog, cluster, event, health, kv, session, status, txn, ui,
+    agent, agent_health, agent_local, autopilot, catalog, cluster, event, health, kv, session,
+    status, txn, ui,
 };
 use praetor_types::HealthStatus;
 
@@ -157,6 +158,11 @@ async fn handle(
         Endpoint::AgentForceLeave => cluster::force_leave(app, call).await,
         Endpoint::OperatorRaftConfiguration => cluster::raft_configuration(app, call).await,
         Endpoint::OperatorRaftPeer => cluster::raft_remove_peer(app, call).await,
+        Endpoint::OperatorAutopilotConfiguration if call.method == Method::PUT => {
+            autopilot::set_configuration(app, call, body).await
+        }
+        Endpoint::OperatorAutopilotConfiguration => autopilot::get_configuration(app, call).await,
+        Endpoint::OperatorAutopilotHealth => autopilot::health(app, call).await,
         Endpoint::CatalogRegister => catalog::register(app, call, body).await,
         Endpoint::CatalogDeregister => catalog::deregister(app, call, body).await,
         Endpoint::CatalogDatacenters => catalog::datacenters(app, call).await,

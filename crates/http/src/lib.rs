@@ -11,6 +11,7 @@ mod agent;
 mod agent_health;
 mod agent_local;
 mod app;
+mod autopilot;
 mod catalog;
 mod cluster;
 mod decode;

@@ -3,6 +3,8 @@
 //! `?leader`, `?max_stale`, `?cached`), `?dc`, `?pretty`, and the Enterprise-only
 //! `?ns`/`?partition` refusals (spec/http-api.md §1.2, §1.5–§1.7, §1.10).
 
+use std::time::Duration;
+
 use axum::http::HeaderMap;
 use praetor_types::{Consistency, QueryOptions};
 
@@ -86,7 +88,7 @@ impl QueryParams {
 /// Blocking and consistency options, in Consul's order: consistency first, then
 /// `?wait`, then `?index`.
 pub(crate) fn query_options(params: &QueryParams) -> Result<QueryOptions, HttpError> {
-    let consistency = consistency(params)?;
+    let (consistency, max_stale) = consistency(params)?;
     let max_wait = match params.non_empty("wait") {
         None => None,
         Some(w) => match parse_go_duration(w) {
@@ -105,10 +107,13 @@ pub(crate) fn query_options(params: &QueryParams) -> Result<QueryOptions, HttpEr
         min_index,
         max_wait,
         consistency,
+        max_stale,
     })
 }
 
-fn consistency(params: &QueryParams) -> Result<Consistency, HttpError> {
+/// The consistency mode and, for `?max_stale=<d>` (d > 0, as Consul's
+/// `MaxStaleDuration > 0`), the staleness bound; `?leader` overrides both.
+fn consistency(params: &QueryParams) -> Result<(Consistency, Option<Duration>), HttpError> {
     let stale = params.has("stale");
     let consistent = params.has("consistent");
     if stale && consistent {
@@ -124,18 +129,22 @@ fn consistency(params: &QueryParams) -> Result<Consistency, HttpError> {
     } else {
         Consistency::Default
     };
+    let mut max_stale = None;
     if let Some(v) = params.non_empty("max_stale") {
         match parse_go_duration(v) {
-            // QueryOptions has no staleness bound yet: `?max_stale` reads as `?stale`.
-            Ok(_) if !consistent => mode = Consistency::Stale,
+            Ok(d) if !consistent && !d.is_zero() => {
+                mode = Consistency::Stale;
+                max_stale = Some(d);
+            }
             Ok(_) => {}
             Err(_) => return Err(HttpError::InvalidMaxStale(v.to_owned())),
         }
     }
     if params.has("leader") {
         mode = Consistency::Default;
+        max_stale = None;
     }
-    Ok(mode)
+    Ok((mode, max_stale))
 }
 
 /// `?passing`: absent is false, present without a value is true, else a Go boolean

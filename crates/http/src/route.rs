@@ -108,6 +108,10 @@ pub(crate) enum Endpoint {
     OperatorRaftConfiguration,
     /// `/v1/operator/raft/peer`
     OperatorRaftPeer,
+    /// `/v1/operator/autopilot/configuration`
+    OperatorAutopilotConfiguration,
+    /// `/v1/operator/autopilot/health`
+    OperatorAutopilotHealth,
     /// `/v1/catalog/register`
     CatalogRegister,
     /// `/v1/catalog/deregister`
@@ -253,6 +257,16 @@ pub(crate) const ROUTES: &[Route] = &[
         "/v1/operator/raft/peer",
         &[Delete],
         Endpoint::OperatorRaftPeer,
+    ),
+    Route::exact(
+        "/v1/operator/autopilot/configuration",
+        &[Get, Put],
+        Endpoint::OperatorAutopilotConfiguration,
+    ),
+    Route::exact(
+        "/v1/operator/autopilot/health",
+        &[Get],
+        Endpoint::OperatorAutopilotHealth,
     ),
     Route::exact("/v1/catalog/register", &[Put], Endpoint::CatalogRegister),
     Route::exact(

@@ -426,6 +426,8 @@ fn server_config(cfg: &RuntimeConfig, rpc_port: u16) -> ServerConfig {
     });
     server.default_query_time = cfg.default_query_time;
     server.max_query_time = cfg.max_query_time;
+    server.autopilot = cfg.autopilot.clone();
+    server.read_index_follower_reads = cfg.read_index_follower_reads;
     server
 }
 

@@ -439,7 +439,7 @@ impl RaftNode {
     }
 }
 
-fn forward_error(f: &ForwardToLeader<TypeConfig>) -> RaftError {
+pub(crate) fn forward_error(f: &ForwardToLeader<TypeConfig>) -> RaftError {
     match (f.leader_id, &f.leader_node) {
         (Some(leader_id), Some(node)) => RaftError::NotLeader {
             leader_id,
@@ -453,7 +453,7 @@ fn forward_error(f: &ForwardToLeader<TypeConfig>) -> RaftError {
     }
 }
 
-fn fatal_error(f: &openraft::errors::Fatal<TypeConfig>) -> RaftError {
+pub(crate) fn fatal_error(f: &openraft::errors::Fatal<TypeConfig>) -> RaftError {
     match f {
         openraft::errors::Fatal::Stopped => RaftError::ShuttingDown,
         other => RaftError::Fatal(other.to_string()),

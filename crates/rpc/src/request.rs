@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use praetor_types::{
-    CheckServiceNode, DeregisterRequest, HealthCheck, KvQuery, KvRequest, KvResult, Node,
-    NodeServices, QueryMeta, QueryOptions, RegisterRequest, ServiceNode, Session, TxnOp,
-    TxnOutcome,
+    AutopilotConfig, AutopilotHealth, CheckServiceNode, DeregisterRequest, HealthCheck, KvQuery,
+    KvRequest, KvResult, Node, NodeServices, QueryMeta, QueryOptions, RegisterRequest, ServiceNode,
+    Session, TxnOp, TxnOutcome,
 };
 use serde::{Deserialize, Serialize};
 
@@ -125,6 +125,26 @@ pub enum Request {
         /// Consistency, for a read-only transaction.
         opts: QueryOptions,
     },
+    /// Autopilot's configuration; answers [`Response::AutopilotConfig`].
+    AutopilotGetConfig {
+        /// Consistency (default or stale).
+        opts: QueryOptions,
+    },
+    /// Writes autopilot's configuration (`cas`: only over that `ModifyIndex`); answers
+    /// [`Response::Bool`].
+    AutopilotSetConfig {
+        /// The new settings.
+        config: Box<AutopilotConfig>,
+        /// Check-and-set index.
+        cas: Option<u64>,
+    },
+    /// Autopilot's view of the servers' health, computed by the leader; answers
+    /// [`Response::AutopilotHealth`].
+    AutopilotHealth,
+    /// The leader's read index after a quorum round, for a follower to serve a
+    /// linearizable read itself once it has applied that far; answers
+    /// [`Response::ReadIndex`].
+    ReadIndex,
 }
 
 impl Request {
@@ -138,6 +158,7 @@ impl Request {
                 | Request::SessionCreate(_)
                 | Request::SessionDestroy(_)
                 | Request::SessionRenew(_)
+                | Request::AutopilotSetConfig { .. }
         ) || matches!(self, Request::Txn { ops, .. } if ops.iter().any(|op| !op.is_read()))
     }
 
@@ -156,7 +177,8 @@ impl Request {
             | Request::SessionInfo { opts, .. }
             | Request::SessionList { opts }
             | Request::SessionNode { opts, .. }
-            | Request::Txn { opts, .. } => Some(opts),
+            | Request::Txn { opts, .. }
+            | Request::AutopilotGetConfig { opts } => Some(opts),
             Request::KvApply(_)
             | Request::CatalogRegister(_)
             | Request::CatalogDeregister(_)
@@ -164,7 +186,31 @@ impl Request {
             | Request::StatusPeers
             | Request::SessionCreate(_)
             | Request::SessionDestroy(_)
-            | Request::SessionRenew(_) => None,
+            | Request::SessionRenew(_)
+            | Request::AutopilotSetConfig { .. }
+            | Request::AutopilotHealth
+            | Request::ReadIndex => None,
+        }
+    }
+
+    /// The read's options, to adjust before routing (`max_stale`, follower reads).
+    pub fn query_options_mut(&mut self) -> Option<&mut QueryOptions> {
+        match self {
+            Request::KvRead { opts, .. }
+            | Request::CatalogNodes { opts }
+            | Request::CatalogServices { opts }
+            | Request::CatalogService { opts, .. }
+            | Request::CatalogNode { opts, .. }
+            | Request::HealthNode { opts, .. }
+            | Request::HealthChecks { opts, .. }
+            | Request::HealthService { opts, .. }
+            | Request::HealthState { opts, .. }
+            | Request::SessionInfo { opts, .. }
+            | Request::SessionList { opts }
+            | Request::SessionNode { opts, .. }
+            | Request::Txn { opts, .. }
+            | Request::AutopilotGetConfig { opts } => Some(opts),
+            _ => None,
         }
     }
 
@@ -216,6 +262,31 @@ pub enum Response {
     Sessions(QueryMeta, Vec<Session>),
     /// A transaction's outcome; the query meta of a read-only one.
     Txn(Option<QueryMeta>, TxnOutcome),
+    /// Autopilot's configuration.
+    AutopilotConfig(Box<AutopilotConfig>),
+    /// Autopilot's view of the servers.
+    AutopilotHealth(AutopilotHealth),
+    /// The leader's read index.
+    ReadIndex(u64),
+}
+
+impl Response {
+    /// The query meta a read carries, to adjust (follower reads report the consistency
+    /// asked for).
+    pub fn query_meta_mut(&mut self) -> Option<&mut QueryMeta> {
+        match self {
+            Response::Kv(meta, _)
+            | Response::Nodes(meta, _)
+            | Response::Services(meta, _)
+            | Response::ServiceNodes(meta, _)
+            | Response::NodeServices(meta, _)
+            | Response::Checks(meta, _)
+            | Response::CheckServiceNodes(meta, _)
+            | Response::Sessions(meta, _) => Some(meta),
+            Response::Txn(meta, _) => meta.as_mut(),
+            _ => None,
+        }
+    }
 }
 
 /// A [`Request`] as sent: with how many servers already forwarded it, so a request is
@@ -244,6 +315,7 @@ mod tests {
             min_index: 7,
             max_wait: Some(Duration::from_millis(1500)),
             consistency: Consistency::Consistent,
+            max_stale: Some(Duration::from_secs(3)),
         };
         let requests = vec![
             Request::KvApply(KvRequest::set("web/a", vec![0, 1, 2, 255])),
@@ -271,6 +343,12 @@ mod tests {
                 ops: vec![TxnOp::SessionDelete("s".into())],
                 opts,
             },
+            Request::AutopilotSetConfig {
+                config: Box::default(),
+                cas: Some(4),
+            },
+            Request::AutopilotHealth,
+            Request::ReadIndex,
         ];
         for r in &requests {
             assert_eq!(&round_trip(r), r);
@@ -303,6 +381,8 @@ mod tests {
             ),
             Response::NodeServices(meta, None),
             Response::Leader(String::new()),
+            Response::AutopilotConfig(Box::default()),
+            Response::ReadIndex(9),
         ];
         for r in &replies {
             assert_eq!(&round_trip(r), r);

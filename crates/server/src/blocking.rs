@@ -88,7 +88,10 @@ impl Server {
 
     /// Default reads need the leader's lease, consistent reads a quorum round; stale
     /// reads are served from the local replica as it is.
-    async fn check_consistency(&self, consistency: Consistency) -> Result<(), ServerError> {
+    pub(crate) async fn check_consistency(
+        &self,
+        consistency: Consistency,
+    ) -> Result<(), ServerError> {
         let mode = match consistency {
             Consistency::Stale => return Ok(()),
             Consistency::Default => ReadMode::Lease,

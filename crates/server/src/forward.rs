@@ -258,7 +258,8 @@ impl Server {
         }
     }
 
-    pub(crate) async fn route(&self, req: Request, hops: u8) -> Result<Response, ServerError> {
+    pub(crate) async fn route(&self, mut req: Request, hops: u8) -> Result<Response, ServerError> {
+        self.apply_max_stale(&mut req);
         if !needs_leader(&req) {
             return self.execute(req).await;
         }
@@ -274,6 +275,9 @@ impl Server {
             let result = match self.leader_target(hold_until).await? {
                 Target::Local => self.execute(req.clone()).await,
                 Target::Remote(addr) => match &self.rpc {
+                    Some(_) if hops == 0 && self.follower_reads && follower_readable(&req) => {
+                        self.follower_read(&addr, req.clone()).await
+                    }
                     Some(_) if hops == 0 => self.forward(&addr, req.clone(), hops + 1).await,
                     _ => Err(ServerError::NotLeader { leader_addr: addr }),
                 },
@@ -288,6 +292,53 @@ impl Server {
                 result => return result,
             }
         }
+    }
+
+    /// `?max_stale`: a stale read on a follower that has not heard from the leader within
+    /// the bound (or never has) is answered by the leader instead, in default mode, as
+    /// Consul re-runs it there.
+    fn apply_max_stale(&self, req: &mut Request) {
+        let Some(opts) = req.query_options_mut() else {
+            return;
+        };
+        let Some(max) = opts
+            .max_stale
+            .filter(|_| opts.consistency == Consistency::Stale)
+        else {
+            return;
+        };
+        let status = self.raft.status();
+        if !status.is_leader && status.last_contact.is_none_or(|c| c > max) {
+            debug!(
+                last_contact = ?status.last_contact,
+                max_stale = ?max,
+                "stale read beyond max_stale, asking the leader"
+            );
+            opts.consistency = Consistency::Default;
+        }
+    }
+
+    /// A read-index follower read: the leader confirms its leadership with a quorum and
+    /// names its commit index; once this server has applied that far, its own state is
+    /// at least as fresh as the leader's was when the read arrived, so it answers itself.
+    /// The meta reports the consistency asked for.
+    async fn follower_read(&self, addr: &str, mut req: Request) -> Result<Response, ServerError> {
+        let index = match self.forward(addr, Request::ReadIndex, 1).await? {
+            Response::ReadIndex(index) => index,
+            _ => return Err(ServerError::UnexpectedResponse("read index")),
+        };
+        self.raft.wait_applied(index, self.rpc_hold_timeout).await?;
+        let mut asked = Consistency::Default;
+        if let Some(opts) = req.query_options_mut() {
+            asked = opts.consistency;
+            opts.consistency = Consistency::Stale;
+            opts.max_stale = None;
+        }
+        let mut resp = self.execute(req).await?;
+        if let Some(meta) = resp.query_meta_mut() {
+            meta.consistency = asked;
+        }
+        Ok(resp)
     }
 
     /// The leader, waiting until `hold_until` for one to be known.
@@ -404,6 +455,14 @@ impl Server {
                 let (meta, outcome) = self.local_txn(ops, opts).await?;
                 Response::Txn(meta, outcome)
             }
+            Request::AutopilotGetConfig { opts } => {
+                Response::AutopilotConfig(Box::new(self.local_autopilot_get_config(opts).await?))
+            }
+            Request::AutopilotSetConfig { config, cas } => {
+                Response::Bool(self.local_autopilot_set_config(*config, cas).await?)
+            }
+            Request::AutopilotHealth => Response::AutopilotHealth(self.local_autopilot_health()?),
+            Request::ReadIndex => Response::ReadIndex(self.raft.read_index().await?),
             other => {
                 return Err(ServerError::Remote(format!(
                     "unsupported request {other:?}"
@@ -413,9 +472,11 @@ impl Server {
     }
 }
 
-/// Writes, and reads that are not `?stale`, must be answered by the leader.
+/// Writes, reads that are not `?stale`, autopilot health and read indexes must be
+/// answered by the leader.
 fn needs_leader(req: &Request) -> bool {
     req.is_write()
+        || matches!(req, Request::AutopilotHealth | Request::ReadIndex)
         || req
             .query_options()
             .is_some_and(|o| o.consistency != Consistency::Stale)
@@ -434,6 +495,14 @@ fn retryable(e: &ServerError, is_write: bool) -> bool {
         | ServerError::Rpc(RpcError::Remote(RemoteError::ShuttingDown)) => !is_write,
         _ => false,
     }
+}
+
+/// A read a follower may serve after a read index (default and consistent reads).
+fn follower_readable(req: &Request) -> bool {
+    !req.is_write()
+        && req
+            .query_options()
+            .is_some_and(|o| o.consistency != Consistency::Stale)
 }
 
 fn expect_sessions(resp: Response) -> Result<(QueryMeta, Vec<Session>), ServerError> {

@@ -24,6 +24,7 @@
 //! Followers forward writes and default/consistent reads to the leader (see `forward`);
 //! `?stale` reads are answered from the local replica.
 
+mod autopilot;
 mod blocking;
 mod catalog;
 mod error;
@@ -38,6 +39,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+pub use autopilot::{DEFAULT_AUTOPILOT_INTERVAL, DEFAULT_DEAD_SERVER_GRACE};
 pub use catalog::Answer;
 pub use error::ServerError;
 pub use leader::{
@@ -75,6 +77,17 @@ pub struct ServerConfig {
     /// leadership to settle) before failing with `No cluster leader` (Consul's
     /// `rpc_hold_timeout`).
     pub rpc_hold_timeout: Duration,
+    /// The agent's `autopilot { … }` settings: written into Raft by the first leader that
+    /// finds none there; afterwards the operator API changes them.
+    pub autopilot: praetor_types::AutopilotConfig,
+    /// How often the leader runs autopilot (dead-server cleanup).
+    pub autopilot_interval: Duration,
+    /// How long gossip must report a server `failed` before autopilot removes it.
+    pub dead_server_grace: Duration,
+    /// Beyond Consul: a follower serves default and `?consistent` reads itself once it
+    /// has applied the leader's read index (a quorum-confirmed ReadIndex), instead of
+    /// forwarding the whole read (`read_index_follower_reads`).
+    pub read_index_follower_reads: bool,
 }
 
 /// Consul's `rpc_hold_timeout` default.
@@ -91,6 +104,10 @@ impl ServerConfig {
             member: None,
             reconcile_interval: DEFAULT_RECONCILE_INTERVAL,
             rpc_hold_timeout: DEFAULT_RPC_HOLD_TIMEOUT,
+            autopilot: praetor_types::AutopilotConfig::default(),
+            autopilot_interval: DEFAULT_AUTOPILOT_INTERVAL,
+            dead_server_grace: DEFAULT_DEAD_SERVER_GRACE,
+            read_index_follower_reads: false,
         }
     }
 }
@@ -127,6 +144,10 @@ pub struct Server {
     members: Arc<tokio::sync::watch::Sender<Option<Vec<Member>>>>,
     /// Servers being added to Raft right now (by Raft id).
     adding: Arc<Mutex<HashSet<u64>>>,
+    /// Autopilot's settings and health bookkeeping.
+    autopilot: Arc<autopilot::AutopilotState>,
+    /// Serve default and consistent reads on a follower after a read index.
+    follower_reads: bool,
 }
 
 impl Server {
@@ -162,6 +183,12 @@ impl Server {
             session_timers: Arc::default(),
             members: Arc::new(tokio::sync::watch::channel(cfg.member.map(|m| vec![m])).0),
             adding: Arc::default(),
+            autopilot: Arc::new(autopilot::AutopilotState {
+                defaults: cfg.autopilot,
+                dead_server_grace: cfg.dead_server_grace,
+                ..Default::default()
+            }),
+            follower_reads: cfg.read_index_follower_reads,
         };
         let tasks = vec![
             tokio::spawn(
@@ -174,6 +201,11 @@ impl Server {
                 server
                     .clone()
                     .reconcile_members(cfg.reconcile_interval, server.stop.clone()),
+            ),
+            tokio::spawn(
+                server
+                    .clone()
+                    .run_autopilot(cfg.autopilot_interval, server.stop.clone()),
             ),
         ];
         *server.tasks.lock().expect("tasks lock poisoned") = tasks;

@@ -2,7 +2,8 @@
 //! (Consul's `agent/consul/fsm` command dispatch).
 
 use praetor_types::{
-    DeregisterRequest, KvOp, KvRequest, RegisterRequest, Session, TxnOp, TxnOutcome,
+    AutopilotConfig, DeregisterRequest, KvOp, KvRequest, RegisterRequest, Session, TxnOp,
+    TxnOutcome,
 };
 use serde::{Deserialize, Serialize};
 
@@ -52,6 +53,15 @@ pub enum Command {
     },
     /// A transaction: every operation or none (Consul's `TxnRequest`).
     Txn(Vec<TxnOp>),
+    /// Writes autopilot's configuration (Consul's `AutopilotRequest`). With `cas`, only
+    /// when the stored `ModifyIndex` equals it (0: only when none is stored); answers
+    /// `Bool` whether it was written.
+    AutopilotSetConfig {
+        /// The new settings (their indexes are ignored).
+        config: Box<AutopilotConfig>,
+        /// Check-and-set index.
+        cas: Option<u64>,
+    },
 }
 
 /// What applying a [`Command`] answered.
@@ -189,6 +199,19 @@ impl Tables {
             Command::Txn(ops) => Ok(CommandResponse::Txn(
                 self.apply_txn(index, now, ops, touches),
             )),
+            Command::AutopilotSetConfig { config, cas } => {
+                let stored = self.autopilot.as_ref().map_or(0, |c| c.modify_index);
+                if cas.is_some_and(|cas| cas != stored) {
+                    return Ok(CommandResponse::Bool(false));
+                }
+                let create_index = self.autopilot.as_ref().map_or(index, |c| c.create_index);
+                self.autopilot = Some(AutopilotConfig {
+                    create_index,
+                    modify_index: index,
+                    ..AutopilotConfig::clone(config)
+                });
+                Ok(CommandResponse::Bool(true))
+            }
         }
     }
 

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use imbl::OrdMap;
-use praetor_types::{HealthCheck, KvEntry, Node, NodeService, Session};
+use praetor_types::{AutopilotConfig, HealthCheck, KvEntry, Node, NodeService, Session};
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::CatalogTable;
@@ -52,6 +52,7 @@ struct SnapshotOut<'a> {
     catalog: CatalogOut<'a>,
     sessions_index: u64,
     sessions: Vec<&'a Session>,
+    autopilot: Option<&'a AutopilotConfig>,
 }
 
 /// The catalog tables: rows in the types' own (named-field) encoding.
@@ -107,6 +108,9 @@ struct SnapshotIn {
     /// Absent before version 3.
     #[serde(default)]
     sessions: Vec<Session>,
+    /// Absent until an autopilot configuration was first written.
+    #[serde(default)]
+    autopilot: Option<AutopilotConfig>,
 }
 
 #[derive(Deserialize, Default)]
@@ -171,6 +175,7 @@ pub(crate) fn encode(tables: &Tables) -> Result<Vec<u8>, SnapshotError> {
         catalog: encode_catalog(&tables.catalog),
         sessions_index: tables.sessions.index,
         sessions: tables.sessions.sessions.values().map(|s| &**s).collect(),
+        autopilot: tables.autopilot.as_ref(),
     };
     rmp_serde::to_vec_named(&doc).map_err(SnapshotError::Encode)
 }
@@ -228,6 +233,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Tables, SnapshotError> {
                 .collect(),
             lock_delays: OrdMap::new(),
         },
+        autopilot: doc.autopilot,
     })
 }
 

@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::collections::BTreeMap;
 
 use praetor_types::{
-    CheckServiceNode, HealthCheck, HealthStatus, KvEntry, Node, NodeServices, ServiceNode, Session,
+    AutopilotConfig, CheckServiceNode, HealthCheck, HealthStatus, KvEntry, Node, NodeServices,
+    ServiceNode, Session,
 };
 
 use crate::catalog::CatalogTable;
@@ -27,6 +28,8 @@ pub(crate) struct Tables {
     pub(crate) catalog: CatalogTable,
     /// The sessions table and lock-delays.
     pub(crate) sessions: SessionTable,
+    /// Autopilot's configuration, once written (Consul's `autopilot-config` table).
+    pub(crate) autopilot: Option<AutopilotConfig>,
 }
 
 /// The state store: a cheap-to-clone shared handle (Send + Sync).
@@ -333,6 +336,11 @@ impl StateView {
                 .map(|s| Session::clone(s))
                 .collect(),
         }
+    }
+
+    /// Autopilot's configuration as last written through Raft (`None`: never written).
+    pub fn autopilot_config(&self) -> Option<&AutopilotConfig> {
+        self.tables.autopilot.as_ref()
     }
 
     /// Runs a read-only transaction against this view (nothing is written).

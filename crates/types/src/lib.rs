@@ -22,7 +22,9 @@ pub use catalog::{
 };
 pub use event::UserEvent;
 pub use kv::{KvEntry, KvOp, KvRequest};
-pub use operator::{RaftConfiguration, RaftPeer, RaftServer};
+pub use operator::{
+    AutopilotConfig, AutopilotHealth, RaftConfiguration, RaftPeer, RaftServer, ServerHealth,
+};
 pub use query::{Consistency, KvQuery, KvResult, QueryMeta, QueryOptions};
 pub use session::{ServiceCheckRef, Session, SessionBehavior};
 pub use txn::{TxnCatalogVerb, TxnError, TxnKvOp, TxnKvVerb, TxnOp, TxnOutcome, TxnResult};

@@ -1,6 +1,10 @@
-//! Operator API shapes (`/v1/operator/raft/*`).
+//! Operator API shapes (`/v1/operator/raft/*`, `/v1/operator/autopilot/*`).
 
-use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::duration::{format_go_duration, parse_go_duration};
 
 /// One server of the Raft configuration (`/v1/operator/raft/configuration`).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -42,9 +46,154 @@ pub enum RaftPeer {
     Address(String),
 }
 
+/// Autopilot's settings (`/v1/operator/autopilot/configuration`), kept in Raft. Durations
+/// are Go duration strings in JSON (`"200ms"`); a number is read as nanoseconds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct AutopilotConfig {
+    /// Remove servers gossip reports failed from Raft (keeping a quorum).
+    pub cleanup_dead_servers: bool,
+    /// A server whose last contact with the leader is older than this is unhealthy.
+    #[serde(with = "go_duration")]
+    pub last_contact_threshold: Duration,
+    /// A server more than this many entries behind the leader is unhealthy.
+    pub max_trailing_logs: u64,
+    /// Dead-server cleanup never leaves fewer voters than this.
+    pub min_quorum: u64,
+    /// How long a server must be healthy before it counts as stable.
+    #[serde(with = "go_duration")]
+    pub server_stabilization_time: Duration,
+    /// Enterprise: redundancy zones (kept, unused).
+    pub redundancy_zone_tag: String,
+    /// Enterprise: upgrade migrations (kept, unused).
+    pub disable_upgrade_migration: bool,
+    /// Enterprise: upgrade version tag (kept, unused).
+    pub upgrade_version_tag: String,
+    /// Raft index of the first write of the configuration.
+    pub create_index: u64,
+    /// Raft index of the last write (the `?cas=` value).
+    pub modify_index: u64,
+}
+
+impl Default for AutopilotConfig {
+    /// Consul's defaults.
+    fn default() -> Self {
+        Self {
+            cleanup_dead_servers: true,
+            last_contact_threshold: Duration::from_millis(200),
+            max_trailing_logs: 250,
+            min_quorum: 0,
+            server_stabilization_time: Duration::from_secs(10),
+            redundancy_zone_tag: String::new(),
+            disable_upgrade_migration: false,
+            upgrade_version_tag: String::new(),
+            create_index: 0,
+            modify_index: 0,
+        }
+    }
+}
+
+/// One server in `/v1/operator/autopilot/health`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ServerHealth {
+    /// The server's node ID.
+    #[serde(rename = "ID")]
+    pub id: String,
+    /// Its node name.
+    pub name: String,
+    /// Its server RPC address.
+    pub address: String,
+    /// Its gossip status (`alive`, `failed`, `left`, `none`).
+    pub serf_status: String,
+    /// The version it runs.
+    pub version: String,
+    /// Whether it leads.
+    pub leader: bool,
+    /// Time since the leader last heard from it (`"0s"` for the leader).
+    #[serde(with = "go_duration")]
+    pub last_contact: Duration,
+    /// The last Raft term it is known to have.
+    pub last_term: u64,
+    /// The last log index it is known to hold.
+    pub last_index: u64,
+    /// Alive, in recent contact and not trailing the leader by much.
+    pub healthy: bool,
+    /// Whether it votes.
+    pub voter: bool,
+    /// Since when it has been continuously healthy (RFC 3339).
+    pub stable_since: String,
+}
+
+/// `GET /v1/operator/autopilot/health` (200 when healthy, 429 when not).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct AutopilotHealth {
+    /// Every server is healthy.
+    pub healthy: bool,
+    /// How many voters could fail without losing the quorum.
+    pub failure_tolerance: u64,
+    /// Every server of the Raft configuration.
+    pub servers: Vec<ServerHealth>,
+}
+
+/// Go duration strings (`"200ms"`) in JSON and msgpack; numbers are read as nanoseconds.
+mod go_duration {
+    use super::*;
+
+    pub(super) fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format_go_duration(*d))
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Text(String),
+            Nanos(u64),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Text(t) => parse_go_duration(&t).map_err(serde::de::Error::custom),
+            Raw::Nanos(n) => Ok(Duration::from_nanos(n)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn autopilot_config_json_matches_consul_shape() {
+        let cfg = AutopilotConfig {
+            create_index: 4,
+            modify_index: 4,
+            ..AutopilotConfig::default()
+        };
+        let json = serde_json::to_value(&cfg).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"CleanupDeadServers":true,"LastContactThreshold":"200ms",
+                "MaxTrailingLogs":250,"MinQuorum":0,"ServerStabilizationTime":"10s",
+                "RedundancyZoneTag":"","DisableUpgradeMigration":false,"UpgradeVersionTag":"",
+                "CreateIndex":4,"ModifyIndex":4})
+        );
+        let back: AutopilotConfig = crate::decode::from_slice(
+            br#"{"cleanupdeadservers":false,"LastContactThreshold":"1s","MaxTrailingLogs":9}"#,
+        )
+        .unwrap();
+        assert!(!back.cleanup_dead_servers);
+        assert_eq!(back.last_contact_threshold, Duration::from_secs(1));
+        assert_eq!(back.max_trailing_logs, 9);
+        assert_eq!(back.server_stabilization_time, Duration::from_secs(10));
+        let bytes = rmp_serde_roundtrip_free(&cfg);
+        assert_eq!(bytes, cfg);
+    }
+
+    /// Durations survive a JSON round trip as strings.
+    fn rmp_serde_roundtrip_free(cfg: &AutopilotConfig) -> AutopilotConfig {
+        serde_json::from_str(&serde_json::to_string(cfg).unwrap()).unwrap()
+    }
 
     #[test]
     fn configuration_json_matches_consul_shape() {

@@ -39,6 +39,10 @@ pub struct QueryOptions {
     pub max_wait: Option<Duration>,
     /// `?stale` / `?consistent`.
     pub consistency: Consistency,
+    /// `?max_stale`: a stale read on a server whose last contact with the leader is
+    /// older than this is answered by the leader instead (`None`: no bound).
+    #[serde(default)]
+    pub max_stale: Option<Duration>,
 }
 
 /// What a read's answer says about itself (the `X-Consul-*` headers).

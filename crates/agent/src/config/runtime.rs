@@ -262,6 +262,11 @@ pub struct RuntimeConfig {
     pub raft_trailing_logs: u64,
     /// Raft timing multiplier (5; 1 in dev).
     pub raft_multiplier: u32,
+    /// `autopilot { … }`: written into Raft when a leader finds none there.
+    pub autopilot: praetor_types::AutopilotConfig,
+    /// Beyond Consul: followers serve default and `?consistent` reads themselves after
+    /// a read index from the leader (`read_index_follower_reads`, false).
+    pub read_index_follower_reads: bool,
     /// Shortest session TTL (10s).
     pub session_ttl_min: Duration,
     /// DNS upstreams.
@@ -591,6 +596,24 @@ pub(crate) fn build(
         raft_snapshot_interval: r.duration("raft_snapshot_interval", Duration::from_secs(30)),
         raft_trailing_logs: r.int("raft_trailing_logs", 10_240),
         raft_multiplier: r.int("performance.raft_multiplier", 5),
+        autopilot: praetor_types::AutopilotConfig {
+            cleanup_dead_servers: r.bool("autopilot.cleanup_dead_servers", true),
+            last_contact_threshold: r.duration(
+                "autopilot.last_contact_threshold",
+                Duration::from_millis(200),
+            ),
+            max_trailing_logs: r.int("autopilot.max_trailing_logs", 250),
+            min_quorum: r.int("autopilot.min_quorum", 0),
+            server_stabilization_time: r.duration(
+                "autopilot.server_stabilization_time",
+                Duration::from_secs(10),
+            ),
+            redundancy_zone_tag: r.str("autopilot.redundancy_zone_tag").unwrap_or_default(),
+            disable_upgrade_migration: r.bool("autopilot.disable_upgrade_migration", false),
+            upgrade_version_tag: r.str("autopilot.upgrade_version_tag").unwrap_or_default(),
+            ..praetor_types::AutopilotConfig::default()
+        },
+        read_index_follower_reads: r.bool("read_index_follower_reads", false),
         session_ttl_min: r.duration("session_ttl_min", Duration::from_secs(10)),
         recursors: r.str_list("recursors"),
         domain: fqdn(&r.str("domain").unwrap_or_else(|| "consul.".to_owned())),

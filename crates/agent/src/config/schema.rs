@@ -366,6 +366,7 @@ pub(crate) const TOP_LEVEL: &[Field] = &[
     ("raft_logstore", Object(RAFT_LOGSTORE)),
     ("performance", Object(PERFORMANCE)),
     ("autopilot", Object(AUTOPILOT)),
+    ("read_index_follower_reads", Bool),
     ("session_ttl_min", Duration),
     ("non_voting_server", Bool),
     ("read_replica", Bool),

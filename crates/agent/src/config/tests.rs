@@ -160,3 +160,39 @@ fn missing_hostname_without_node_name_is_an_error() {
     let err = load_with(&args, &host).expect_err("no node name");
     assert!(matches!(err.problems(), [Problem::InvalidNodeName(_)]));
 }
+
+#[test]
+fn autopilot_block_and_follower_reads_option() {
+    let load = |hcl: Vec<String>| {
+        let args = AgentArgs {
+            dev: true,
+            hcl,
+            ..AgentArgs::default()
+        };
+        let no_addrs = || Ok(Vec::new());
+        let host = HostFacts {
+            hostname: Some("h".to_owned()),
+            interface_addrs: &no_addrs,
+        };
+        load_with(&args, &host).expect("loads")
+    };
+    let defaults = load(Vec::new());
+    assert_eq!(
+        defaults.autopilot,
+        praetor_types::AutopilotConfig::default()
+    );
+    assert!(!defaults.read_index_follower_reads);
+    let config = load(vec![
+        "autopilot { cleanup_dead_servers = false, min_quorum = 3 }".to_owned(),
+        "autopilot { last_contact_threshold = \"1s\" }".to_owned(),
+        "read_index_follower_reads = true".to_owned(),
+    ]);
+    assert!(!config.autopilot.cleanup_dead_servers);
+    assert_eq!(config.autopilot.min_quorum, 3);
+    assert_eq!(
+        config.autopilot.last_contact_threshold,
+        std::time::Duration::from_secs(1)
+    );
+    assert_eq!(config.autopilot.max_trailing_logs, 250);
+    assert!(config.read_index_follower_reads);
+}

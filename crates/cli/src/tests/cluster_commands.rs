@@ -279,7 +279,52 @@ async fn remove_peer_by_address_or_id() {
 #[tokio::test]
 async fn unsupported_operator_subcommands_say_so() {
     let agent = cluster().await;
-    let out = invoke_on(&agent, &["operator", "autopilot"], &[]).await;
+    let out = invoke_on(&agent, &["operator", "area"], &[]).await;
     assert_eq!(out.code, 1);
     assert!(out.err.contains("not supported"), "{}", out.err);
+}
+
+#[tokio::test]
+async fn autopilot_get_config_and_cas_set_config() {
+    let agent = cluster().await;
+    agent.state().autopilot.modify_index = 4;
+    let out = invoke_on(&agent, &["operator", "autopilot", "get-config"], &[]).await;
+    assert_eq!(out.code, 0, "{}", out.err);
+    assert_eq!(
+        out.out,
+        "CleanupDeadServers = true\nLastContactThreshold = 200ms\nMaxTrailingLogs = 250\n\
+         MinQuorum = 0\nServerStabilizationTime = 10s\nRedundancyZoneTag = \"\"\n\
+         DisableUpgradeMigration = false\nUpgradeVersionTag = \"\"\n"
+    );
+    let out = invoke_on(
+        &agent,
+        &["operator", "autopilot", "set-config"],
+        &[
+            "-cleanup-dead-servers=false",
+            "-min-quorum=3",
+            "-last-contact-threshold=1s",
+        ],
+    )
+    .await;
+    assert_eq!(out.code, 0, "{}", out.err);
+    assert_eq!(out.out, "Configuration updated!\n");
+    let stored = agent.state().autopilot.clone();
+    assert!(!stored.cleanup_dead_servers);
+    assert_eq!(stored.min_quorum, 3);
+    assert_eq!(
+        stored.last_contact_threshold,
+        std::time::Duration::from_secs(1)
+    );
+    assert_eq!(
+        stored.max_trailing_logs, 250,
+        "unset flags keep their value"
+    );
+    assert_eq!(stored.modify_index, 5);
+    let out = invoke_on(
+        &agent,
+        &["operator", "autopilot", "set-config"],
+        &["-last-contact-threshold=soon"],
+    )
+    .await;
+    assert_eq!(out.code, 1);
 }

@@ -20,6 +20,10 @@ pub(super) fn routes() -> Router<Shared> {
         .route("/v1/agent/force-leave/{node}", put(force_leave))
         .route("/v1/operator/raft/configuration", get(raft_configuration))
         .route("/v1/operator/raft/peer", delete(remove_peer))
+        .route(
+            "/v1/operator/autopilot/configuration",
+            get(autopilot_get).put(autopilot_put),
+        )
 }
 
 fn has(query: &[(String, String)], name: &str) -> bool {
@@ -150,4 +154,42 @@ async fn remove_peer(State(state): State<Shared>, headers: HeaderMap, Query(q): 
             .into_response();
     }
     StatusCode::OK.into_response()
+}
+
+async fn autopilot_get(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    Query(q): Pairs,
+) -> Response {
+    match begin(&state, &headers, q) {
+        Ok(state) => axum::Json(&state.autopilot).into_response(),
+        Err(response) => *response,
+    }
+}
+
+/// A PUT with `?cas` writes only over the current `ModifyIndex`.
+async fn autopilot_put(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    Query(q): Pairs,
+    body: axum::body::Bytes,
+) -> Response {
+    let cas = q
+        .iter()
+        .find(|(k, _)| k == "cas")
+        .and_then(|(_, v)| v.parse::<u64>().ok());
+    let mut state = match begin(&state, &headers, q) {
+        Ok(state) => state,
+        Err(response) => return *response,
+    };
+    let Ok(mut config) = serde_json::from_slice::<praetor_types::AutopilotConfig>(&body) else {
+        return (StatusCode::BAD_REQUEST, "Error parsing autopilot config").into_response();
+    };
+    if cas.is_some_and(|cas| cas != state.autopilot.modify_index) {
+        return axum::Json(false).into_response();
+    }
+    config.create_index = state.autopilot.create_index;
+    config.modify_index = state.autopilot.modify_index + 1;
+    state.autopilot = config;
+    axum::Json(true).into_response()
 }

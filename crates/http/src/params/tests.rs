@@ -97,6 +97,25 @@ fn consistency_modes() {
 }
 
 #[test]
+fn max_stale_carries_its_bound() {
+    let bound = |s: &str| query_options(&q(s)).unwrap().max_stale;
+    assert_eq!(
+        bound("max_stale=10s"),
+        Some(std::time::Duration::from_secs(10))
+    );
+    assert_eq!(bound("stale"), None);
+    // Zero is no bound and does not imply stale, as Consul's `MaxStaleDuration > 0`.
+    assert_eq!(bound("max_stale=0s"), None);
+    assert_eq!(
+        query_options(&q("max_stale=0s")).unwrap().consistency,
+        Consistency::Default
+    );
+    // `?leader` wins over `?max_stale`; `?consistent` ignores it.
+    assert_eq!(bound("max_stale=5s&leader"), None);
+    assert_eq!(bound("max_stale=5s&consistent"), None);
+}
+
+#[test]
 fn datacenter_check() {
     assert!(check_datacenter(&q(""), "dc1").is_ok());
     assert!(check_datacenter(&q("dc="), "dc1").is_ok());

@@ -337,3 +337,76 @@ async fn agent_self_without_a_pool_keeps_the_synthesized_member() {
     assert!(v["Stats"].get("serf_lan").is_none());
     assert!(v["Stats"].get("raft").is_none());
 }
+
+#[tokio::test]
+async fn autopilot_configuration_get_and_cas_put() {
+    let fake = with_cluster();
+    fake.cluster().autopilot = praetor_types::AutopilotConfig {
+        create_index: 4,
+        modify_index: 4,
+        ..praetor_types::AutopilotConfig::default()
+    };
+    let r = call(&fake, "GET", "/v1/operator/autopilot/configuration", b"").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(
+        r.json(),
+        serde_json::json!({"CleanupDeadServers":true,"LastContactThreshold":"200ms",
+            "MaxTrailingLogs":250,"MinQuorum":0,"ServerStabilizationTime":"10s",
+            "RedundancyZoneTag":"","DisableUpgradeMigration":false,"UpgradeVersionTag":"",
+            "CreateIndex":4,"ModifyIndex":4})
+    );
+    let body = br#"{"CleanupDeadServers":false,"LastContactThreshold":"1s"}"#;
+    let path = "/v1/operator/autopilot/configuration";
+    let r = call(&fake, "PUT", &format!("{path}?cas=3"), body).await;
+    assert_eq!((r.status, r.text().as_str()), (StatusCode::OK, "false"));
+    let r = call(&fake, "PUT", &format!("{path}?cas=4"), body).await;
+    assert_eq!((r.status, r.text().as_str()), (StatusCode::OK, "true"));
+    let r = call(&fake, "PUT", path, body).await;
+    assert_eq!((r.status, r.text().as_str()), (StatusCode::OK, "true"));
+    let r = call(&fake, "PUT", &format!("{path}?cas=x"), body).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = call(&fake, "PUT", path, b"{nope").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    call(&fake, "GET", &format!("{path}?stale"), b"").await;
+    assert_eq!(
+        fake.cluster().calls,
+        [
+            "autopilot_configuration Default",
+            "autopilot_set Some(3) false 1s",
+            "autopilot_set Some(4) false 1s",
+            "autopilot_set None false 1s",
+            "autopilot_configuration Stale",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn autopilot_health_is_429_when_unhealthy() {
+    let fake = with_cluster();
+    let server = praetor_types::ServerHealth {
+        id: "id-1".into(),
+        name: "node1".into(),
+        address: "127.0.0.1:8300".into(),
+        serf_status: "alive".into(),
+        leader: true,
+        healthy: true,
+        voter: true,
+        ..praetor_types::ServerHealth::default()
+    };
+    fake.cluster().health = praetor_types::AutopilotHealth {
+        healthy: true,
+        failure_tolerance: 0,
+        servers: vec![server.clone()],
+    };
+    let r = call(&fake, "GET", "/v1/operator/autopilot/health", b"").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let json = r.json();
+    assert_eq!(json["Healthy"], true);
+    assert_eq!(json["FailureTolerance"], 0);
+    assert_eq!(json["Servers"][0]["LastContact"], "0s");
+    assert_eq!(json["Servers"][0]["SerfStatus"], "alive");
+    fake.cluster().health.healthy = false;
+    let r = call(&fake, "GET", "/v1/operator/autopilot/health", b"").await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(r.json()["Healthy"], false);
+}

@@ -468,6 +468,39 @@ impl Backend for FakeBackend {
     async fn operator_raft_remove_peer(&self, peer: RaftPeer) -> Result<(), BackendError> {
         self.cluster_call(format!("remove_peer {peer:?}"))
     }
+
+    async fn operator_autopilot_configuration(
+        &self,
+        opts: QueryOptions,
+    ) -> Result<praetor_types::AutopilotConfig, BackendError> {
+        let mut c = self.cluster();
+        c.calls
+            .push(format!("autopilot_configuration {:?}", opts.consistency));
+        Ok(c.autopilot.clone())
+    }
+
+    async fn operator_autopilot_set_configuration(
+        &self,
+        config: praetor_types::AutopilotConfig,
+        cas: Option<u64>,
+    ) -> Result<bool, BackendError> {
+        let mut c = self.cluster();
+        c.calls.push(format!(
+            "autopilot_set {cas:?} {} {:?}",
+            config.cleanup_dead_servers, config.last_contact_threshold
+        ));
+        if cas.is_some_and(|cas| cas != c.autopilot.modify_index) {
+            return Ok(false);
+        }
+        c.autopilot = config;
+        Ok(true)
+    }
+
+    async fn operator_autopilot_health(
+        &self,
+    ) -> Result<praetor_types::AutopilotHealth, BackendError> {
+        Ok(self.cluster().health.clone())
+    }
 }
 
 /// What the cluster methods were asked and answer.
@@ -480,6 +513,10 @@ pub struct ClusterFake {
     pub calls: Vec<String>,
     /// When set, every call fails with it.
     pub error: Option<BackendError>,
+    /// The autopilot configuration answered and written.
+    pub autopilot: praetor_types::AutopilotConfig,
+    /// The autopilot health answered.
+    pub health: praetor_types::AutopilotHealth,
     /// Cancelled by `agent_leave` before it returns, as the agent's shutdown would be.
     pub cancel_on_leave: Option<tokio_util::sync::CancellationToken>,
 }

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used)] // a test crate: a failed unwrap is a failed test
 
 mod agent;
+mod autopilot;
 mod catalog;
 mod catalog_cli;
 mod cluster;

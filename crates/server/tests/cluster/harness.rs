@@ -30,6 +30,10 @@ pub struct Opts {
     pub bootstrap: bool,
     pub snapshot_threshold: u64,
     pub rpc_hold_timeout: Duration,
+    pub autopilot_interval: Duration,
+    pub dead_server_grace: Duration,
+    pub min_quorum: u64,
+    pub follower_reads: bool,
 }
 
 impl Default for Opts {
@@ -38,6 +42,10 @@ impl Default for Opts {
             bootstrap: false,
             snapshot_threshold: praetor_raft::DEFAULT_SNAPSHOT_THRESHOLD,
             rpc_hold_timeout: Duration::from_secs(5),
+            autopilot_interval: Duration::from_secs(3600),
+            dead_server_grace: Duration::ZERO,
+            min_quorum: 0,
+            follower_reads: false,
         }
     }
 }
@@ -55,6 +63,10 @@ impl Node {
         raft.snapshot_threshold = opts.snapshot_threshold;
         let mut cfg = ServerConfig::new(raft);
         cfg.rpc_hold_timeout = opts.rpc_hold_timeout;
+        cfg.autopilot_interval = opts.autopilot_interval;
+        cfg.dead_server_grace = opts.dead_server_grace;
+        cfg.autopilot.min_quorum = opts.min_quorum;
+        cfg.read_index_follower_reads = opts.follower_reads;
         let rpc = RpcClient::new(ClientConfig {
             connect_timeout: Duration::from_secs(1),
             call_timeout: Duration::from_secs(5),

@@ -2,6 +2,7 @@
 //! forwarding to the leader, failover, snapshot install, and failures that must not hang.
 #![allow(clippy::unwrap_used)]
 
+mod autopilot;
 mod harness;
 mod membership;
 

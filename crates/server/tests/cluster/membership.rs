@@ -8,11 +8,11 @@ use praetor_server::{Member, MemberState, raft_id};
 use crate::harness::{Node, Opts};
 
 /// A node ID whose Raft id (`raft_id`) is `id`.
-fn node_id(id: u64) -> String {
+pub(crate) fn node_id(id: u64) -> String {
     format!("00000000-0000-{id:04x}-0000-000000000000")
 }
 
-fn member(node: &Node, state: MemberState) -> Member {
+pub(crate) fn member(node: &Node, state: MemberState) -> Member {
     let (ip, port) = node.addr.rsplit_once(':').unwrap();
     Member {
         name: format!("s{}", node.id),

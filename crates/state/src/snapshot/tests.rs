@@ -188,10 +188,57 @@ fn service_of_a_missing_node_is_rejected() {
         },
         sessions_index: 0,
         sessions: vec![],
+        autopilot: None,
     };
     let bytes = rmp_serde::to_vec_named(&doc).expect("encode");
     assert!(matches!(
         decode(&bytes),
         Err(SnapshotError::InconsistentCatalog(_))
     ));
+}
+
+#[test]
+fn autopilot_config_is_cas_written_and_survives_a_snapshot() {
+    use crate::CommandResponse;
+    use praetor_types::AutopilotConfig;
+    let store = sample_store();
+    let set = |cas, trailing| Command::AutopilotSetConfig {
+        config: Box::new(AutopilotConfig {
+            max_trailing_logs: trailing,
+            ..AutopilotConfig::default()
+        }),
+        cas,
+    };
+    assert_eq!(
+        store.apply(5, &set(Some(0), 10)),
+        Ok(CommandResponse::Bool(true))
+    );
+    // `cas=0` writes only when none is stored; a stale index loses.
+    assert_eq!(
+        store.apply(6, &set(Some(0), 11)),
+        Ok(CommandResponse::Bool(false))
+    );
+    assert_eq!(
+        store.apply(7, &set(Some(5), 12)),
+        Ok(CommandResponse::Bool(true))
+    );
+    assert_eq!(
+        store.apply(8, &set(None, 13)),
+        Ok(CommandResponse::Bool(true))
+    );
+    let view = store.view();
+    let stored = view.autopilot_config().expect("stored");
+    assert_eq!(
+        (
+            stored.max_trailing_logs,
+            stored.create_index,
+            stored.modify_index
+        ),
+        (13, 5, 8)
+    );
+    let restored = Store::new();
+    restored
+        .restore(&store.snapshot().expect("snapshot"))
+        .expect("restore");
+    assert_eq!(restored.view().autopilot_config(), Some(stored));
 }
