@@ -6,6 +6,7 @@
 mod banner;
 mod cluster;
 mod dns;
+mod limits;
 mod logging;
 mod run;
 

@@ -62,6 +62,9 @@ pub async fn agent(argv: Vec<String>) -> i32 {
         print!("{}", banner::render(&cfg));
     }
     logging::init(cfg.log_level.as_str(), cfg.log_json);
+    // Each blocking query holds a connection: allow as many as the hard limit lets us.
+    let open_files = crate::limits::raise_open_files();
+    tracing::debug!(limit = ?open_files, "open files limit");
     for warning in cfg.warnings() {
         warn!("{warning}");
     }
