@@ -106,7 +106,7 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(describe_status(status), "exit status 3");
-        let mut child = command(&["sleep 30".to_owned()], true, &no_env)
+        let mut child = command(&["exec sleep 30".to_owned()], true, &no_env)
             .unwrap()
             .spawn()
             .unwrap();
