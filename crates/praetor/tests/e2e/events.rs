@@ -1,16 +1,13 @@
 //! User events and remote exec across two agents in one LAN pool: a server on 127.0.0.1
 //! (remote exec disabled, the default) and a client on 127.0.0.2 that enables it.
 
-use std::future::Future;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 use crate::agent::{AgentProcess, cli};
+use crate::cluster::{FAST_GOSSIP, eventually};
 use crate::{http, index_of};
-
-/// Fast gossip, as the cluster tests use it.
-const FAST_GOSSIP: &str = r#"gossip_lan { probe_interval = "200ms" probe_timeout = "400ms" gossip_interval = "100ms" suspicion_mult = 4 }"#;
 
 struct Agent {
     name: &'static str,
@@ -64,21 +61,6 @@ impl Drop for Agent {
         if std::thread::panicking() {
             eprintln!("---- {} ----\n{}", self.name, self.process.output());
         }
-    }
-}
-
-async fn eventually<T, F, Fut>(timeout: Duration, what: &str, mut probe: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(v) = probe().await {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
