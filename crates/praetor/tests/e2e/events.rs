@@ -213,7 +213,7 @@ async fn exec_runs_only_where_remote_exec_is_enabled() {
     let (code, out, err) = tokio::task::spawn_blocking(move || {
         cli(
             &http_addr,
-            &["exec", "-wait", "3s", "echo", "hello-from", "$0"],
+            &["exec", "-wait", "5s", "echo", "hello-from", "$0"],
         )
     })
     .await
@@ -233,7 +233,7 @@ async fn exec_runs_only_where_remote_exec_is_enabled() {
     let (code, out, _) = tokio::task::spawn_blocking(move || {
         cli(
             &http_addr,
-            &["exec", "-node", "c1", "-wait", "3s", "exit 3"],
+            &["exec", "-node", "c1", "-wait", "5s", "exit 3"],
         )
     })
     .await
