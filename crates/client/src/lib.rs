@@ -8,7 +8,7 @@
 //! Depends only on `praetor-types`; never prints. Plain http needs no TLS setup; the rustls
 //! ring provider is installed only when an https address is used.
 //!
-//! With the `testing` feature, [`testing::FakeAgent`] serves an in-memory KV, catalog and
+//! With the `testing` feature, `testing::FakeAgent` serves an in-memory KV, catalog and
 //! agent API on loopback for other crates' tests.
 #![warn(missing_docs)]
 
