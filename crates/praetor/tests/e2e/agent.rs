@@ -228,3 +228,35 @@ pub fn run_as(
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// Waits until the dev agent has registered itself with `serfHealth`, which sessions are
+/// bound to by default.
+pub async fn wait_for_serf_health(api: &str) {
+    let c = crate::http();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let checks: serde_json::Value = c
+            .get(format!("{api}/v1/health/state/passing"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if checks
+            .as_array()
+            .is_some_and(|a| a.iter().any(|c| c["CheckID"] == "serfHealth"))
+        {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "agent never registered serfHealth"
+        );
+        let _ = c
+            .get(format!("{api}/v1/health/state/passing?index=1&wait=1s"))
+            .send()
+            .await
+            .unwrap();
+    }
+}

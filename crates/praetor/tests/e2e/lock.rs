@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::time::Instant;
 
-use crate::agent::{AgentProcess, bin};
+use crate::agent::{AgentProcess, bin, wait_for_serf_health};
 use crate::http;
 
 /// A `praetor` CLI process, killed on drop.
@@ -74,38 +74,6 @@ impl Drop for CliProcess {
             let _ = child.kill();
             let _ = child.wait();
         }
-    }
-}
-
-/// Waits until the dev agent has registered itself with `serfHealth`, which sessions are
-/// bound to by default.
-pub async fn wait_for_serf_health(api: &str) {
-    let c = http();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let checks: Value = c
-            .get(format!("{api}/v1/health/state/passing"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if checks
-            .as_array()
-            .is_some_and(|a| a.iter().any(|c| c["CheckID"] == "serfHealth"))
-        {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "agent never registered serfHealth"
-        );
-        let _ = c
-            .get(format!("{api}/v1/health/state/passing?index=1&wait=1s"))
-            .send()
-            .await
-            .unwrap();
     }
 }
 

@@ -33,32 +33,7 @@ async fn patroni_style_election_with_ttl_lock_delay_and_txn_rollback() {
     let (api, c) = (agent.http.clone(), http());
 
     // The agent registers itself (with serfHealth) soon after start.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let nodes: Value = c
-            .get(format!("{api}/v1/health/state/passing"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if nodes
-            .as_array()
-            .is_some_and(|a| a.iter().any(|c| c["CheckID"] == "serfHealth"))
-        {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "agent never registered serfHealth"
-        );
-        let _ = c
-            .get(format!("{api}/v1/health/state/passing?index=1&wait=1s"))
-            .send()
-            .await
-            .unwrap();
-    }
+    crate::agent::wait_for_serf_health(&api).await;
 
     // Patroni's exact shape: lower-case keys, fractional durations, no checks.
     let (status, body) = put_json(
