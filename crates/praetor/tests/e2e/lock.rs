@@ -204,16 +204,46 @@ async fn session_named(api: &str, name: &str) -> Value {
         .clone()
 }
 
+/// A child that notes `held` in `log` and, on SIGTERM, `terminated`, then exits 0.
+fn trapping_child(log: &Path) -> String {
+    format!(
+        "trap 'echo terminated >> {log}; exit 0' TERM; echo held >> {log}; while true; do sleep 0.1; done",
+        log = log.display()
+    )
+}
+
+/// Destroys session `id` under a running `praetor lock`, waits for its child to note the
+/// SIGTERM in `log`, and returns the lock process's stdout once it exited 0 saying the
+/// lock was lost.
+async fn destroy_session_and_await_child(
+    api: &str,
+    id: &str,
+    log: &Path,
+    proc: CliProcess,
+) -> String {
+    let resp = http()
+        .put(format!("{api}/v1/session/destroy/{id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    wait_for_file(log, "the child was never signalled", |t| {
+        t.contains("terminated")
+    })
+    .await;
+    let (code, out, err) = proc.finish(Duration::from_secs(30)).await;
+    assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
+    assert!(out.contains("Lock lost, killing child"), "{out}");
+    out
+}
+
 #[tokio::test]
 async fn semaphore_child_is_terminated_when_its_session_is_destroyed() {
     let agent = AgentProcess::dev();
     wait_for_serf_health(&agent.http).await;
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("log");
-    let script = format!(
-        "trap 'echo terminated >> {log}; exit 0' TERM; echo held >> {log}; while true; do sleep 0.1; done",
-        log = log.display()
-    );
+    let script = trapping_child(&log);
     let proc = CliProcess::start(
         &agent.http,
         &[
@@ -241,19 +271,7 @@ async fn semaphore_child_is_terminated_when_its_session_is_destroyed() {
     assert_eq!(holders["Limit"], 2);
     assert_eq!(holders["Holders"][id], true);
 
-    let resp = http()
-        .put(format!("{}/v1/session/destroy/{id}", agent.http))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    wait_for_file(&log, "the child was never signalled", |t| {
-        t.contains("terminated")
-    })
-    .await;
-    let (code, out, err) = proc.finish(Duration::from_secs(30)).await;
-    assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
-    assert!(out.contains("Lock lost, killing child"), "{out}");
+    destroy_session_and_await_child(&agent.http, id, &log, proc).await;
 }
 
 #[tokio::test]
@@ -262,10 +280,7 @@ async fn child_is_terminated_when_the_session_is_destroyed() {
     wait_for_serf_health(&agent.http).await;
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("log");
-    let script = format!(
-        "trap 'echo terminated >> {log}; exit 0' TERM; echo held >> {log}; while true; do sleep 0.1; done",
-        log = log.display()
-    );
+    let script = trapping_child(&log);
     let proc = CliProcess::start(
         &agent.http,
         &["lock", "-verbose", "-name=e2e-lost", "e2e/lost", &script],
@@ -273,23 +288,9 @@ async fn child_is_terminated_when_the_session_is_destroyed() {
     );
     wait_for_file(&log, "the child never started", |t| t.contains("held")).await;
 
-    let c = http();
-    let sessions: Value = c
-        .get(format!("{}/v1/session/list", agent.http))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let session = sessions
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["Name"] == "e2e-lost")
-        .unwrap_or_else(|| panic!("no lock session in {sessions}"));
+    let session = session_named(&agent.http, "e2e-lost").await;
     assert_eq!(session["TTL"], "15s");
-    let key: Value = c
+    let key: Value = http()
         .get(format!("{}/v1/kv/e2e/lost/.lock", agent.http))
         .send()
         .await
@@ -301,20 +302,7 @@ async fn child_is_terminated_when_the_session_is_destroyed() {
     assert_eq!(key[0]["Flags"], 0x2ddc_cbc0_58a5_0c18_u64);
 
     let id = session["ID"].as_str().unwrap();
-    let resp = c
-        .put(format!("{}/v1/session/destroy/{id}", agent.http))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-
-    wait_for_file(&log, "the child was never signalled", |t| {
-        t.contains("terminated")
-    })
-    .await;
-    let (code, out, err) = proc.finish(Duration::from_secs(30)).await;
-    assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
-    assert!(out.contains("Lock lost, killing child"), "{out}");
+    let out = destroy_session_and_await_child(&agent.http, id, &log, proc).await;
     assert!(out.contains("Child terminated"), "{out}");
 }
 
