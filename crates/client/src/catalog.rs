@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use praetor_types::{Node, NodeServices, QueryMeta, QueryOptions, ServiceNode};
 use reqwest::Method;
 
-use crate::client::{decode_json, query_meta_from_headers, query_params};
+use crate::client::decode_json;
 use crate::{Client, ClientError};
 
 /// Selection options shared by the catalog list endpoints: `?near`, `?node-meta`, `?filter`.
@@ -50,7 +50,7 @@ impl Client {
         options: &QueryOptions,
     ) -> Result<(Vec<Node>, QueryMeta), ClientError> {
         let (nodes, meta) = self
-            .catalog_read::<Option<Vec<Node>>>("/v1/catalog/nodes", &query.params(), options)
+            .read::<Option<Vec<Node>>>("/v1/catalog/nodes", &query.params(), options)
             .await?;
         Ok((nodes.unwrap_or_default(), meta))
     }
@@ -62,7 +62,7 @@ impl Client {
         options: &QueryOptions,
     ) -> Result<(BTreeMap<String, Vec<String>>, QueryMeta), ClientError> {
         let (services, meta) = self
-            .catalog_read::<Option<BTreeMap<String, Option<Vec<String>>>>>(
+            .read::<Option<BTreeMap<String, Option<Vec<String>>>>>(
                 "/v1/catalog/services",
                 &query.params(),
                 options,
@@ -85,7 +85,7 @@ impl Client {
     ) -> Result<(Vec<ServiceNode>, QueryMeta), ClientError> {
         let path = format!("/v1/catalog/service/{}", encode_segment(name));
         let (instances, meta) = self
-            .catalog_read::<Option<Vec<ServiceNode>>>(&path, &query.params(), options)
+            .read::<Option<Vec<ServiceNode>>>(&path, &query.params(), options)
             .await?;
         Ok((instances.unwrap_or_default(), meta))
     }
@@ -98,23 +98,7 @@ impl Client {
         options: &QueryOptions,
     ) -> Result<(Option<NodeServices>, QueryMeta), ClientError> {
         let path = format!("/v1/catalog/node/{}", encode_segment(node));
-        self.catalog_read(&path, &query.params(), options).await
-    }
-
-    async fn catalog_read<T: serde::de::DeserializeOwned>(
-        &self,
-        path: &str,
-        extra: &[(&'static str, String)],
-        options: &QueryOptions,
-    ) -> Result<(T, QueryMeta), ClientError> {
-        let url = self.url(path);
-        let builder = self
-            .request(Method::GET, url.clone())
-            .query(extra)
-            .query(&query_params(options));
-        let response = self.send(builder).await?;
-        let meta = query_meta_from_headers(response.headers())?;
-        Ok((decode_json(&url, response).await?, meta))
+        self.read(&path, &query.params(), options).await
     }
 }
 

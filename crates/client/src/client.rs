@@ -114,6 +114,25 @@ impl Client {
         self.http.request(method, url)
     }
 
+    /// `GET <encoded_path>` of a server-backed read with `extra` parameters and the read
+    /// options (`?index`, `?wait`, consistency…): the decoded body and the `X-Consul-*`
+    /// metadata.
+    pub(crate) async fn read<T: DeserializeOwned>(
+        &self,
+        encoded_path: &str,
+        extra: &[(&str, String)],
+        options: &QueryOptions,
+    ) -> Result<(T, QueryMeta), ClientError> {
+        let url = self.url(encoded_path);
+        let builder = self
+            .request(Method::GET, url.clone())
+            .query(extra)
+            .query(&query_params(options));
+        let response = self.send(builder).await?;
+        let meta = query_meta_from_headers(response.headers())?;
+        Ok((decode_json(&url, response).await?, meta))
+    }
+
     /// Sends `builder`, turning transport failures and non-2xx answers into errors.
     pub(crate) async fn send(
         &self,

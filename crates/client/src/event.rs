@@ -4,6 +4,7 @@
 use praetor_types::{QueryMeta, QueryOptions, UserEvent};
 use reqwest::Method;
 
+use crate::catalog::encode_segment;
 use crate::client::{decode_json, query_meta_from_headers, query_params};
 use crate::{Client, ClientError};
 
@@ -25,7 +26,7 @@ pub struct EventFire {
 impl Client {
     /// `PUT /v1/event/fire/<name>`: the fired event, with its ID.
     pub async fn event_fire(&self, fire: &EventFire) -> Result<UserEvent, ClientError> {
-        let url = self.url(&format!("/v1/event/fire/{}", path_escape(&fire.name)));
+        let url = self.url(&format!("/v1/event/fire/{}", encode_segment(&fire.name)));
         let params: Vec<(&str, &str)> = [
             ("node", fire.node_filter.as_str()),
             ("service", fire.service_filter.as_str()),
@@ -63,27 +64,14 @@ impl Client {
     }
 }
 
-/// A path segment percent-encoded except for RFC 3986 unreserved characters.
-fn path_escape(segment: &str) -> String {
-    let mut out = String::with_capacity(segment.len());
-    for byte in segment.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
-    use super::path_escape;
+    use crate::catalog::encode_segment;
 
     #[test]
     fn event_names_are_escaped_in_the_path() {
-        assert_eq!(path_escape("deploy"), "deploy");
-        assert_eq!(path_escape("a b/c"), "a%20b%2Fc");
-        assert_eq!(path_escape("_rexec"), "_rexec");
+        assert_eq!(encode_segment("deploy"), "deploy");
+        assert_eq!(encode_segment("a b/c"), "a%20b%2Fc");
+        assert_eq!(encode_segment("_rexec"), "_rexec");
     }
 }

@@ -1,10 +1,8 @@
 //! The health endpoints (`/v1/health/*`), as Consul's Go `api.Health` calls them.
 
 use praetor_types::{CheckServiceNode, HealthCheck, QueryMeta, QueryOptions};
-use reqwest::Method;
 
 use crate::catalog::encode_segment;
-use crate::client::{decode_json, query_meta_from_headers, query_params};
 use crate::{Client, ClientError};
 
 /// Selection options of `/v1/health/service/<name>`: `?tag` (repeatable, all must match),
@@ -80,14 +78,7 @@ impl Client {
         extra: &[(&'static str, String)],
         options: &QueryOptions,
     ) -> Result<(Vec<T>, QueryMeta), ClientError> {
-        let url = self.url(path);
-        let builder = self
-            .request(Method::GET, url.clone())
-            .query(extra)
-            .query(&query_params(options));
-        let response = self.send(builder).await?;
-        let meta = query_meta_from_headers(response.headers())?;
-        let items: Option<Vec<T>> = decode_json(&url, response).await?;
+        let (items, meta): (Option<Vec<T>>, QueryMeta) = self.read(path, extra, options).await?;
         Ok((items.unwrap_or_default(), meta))
     }
 }
