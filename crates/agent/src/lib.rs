@@ -16,6 +16,7 @@ pub mod local_agent;
 pub mod remote;
 pub mod remote_exec;
 pub mod user_event;
+pub mod watches;
 
 pub use anti_entropy::{AntiEntropy, AntiEntropyConfig, CatalogApi, ServerCatalog};
 pub use backend::{AgentSelf, Backend, BackendError};
@@ -24,3 +25,4 @@ pub use local::LocalBackend;
 pub use local_agent::{LocalAgent, LocalAgentConfig, LocalAgentTask};
 pub use remote::{NO_KNOWN_SERVERS, RemoteServers};
 pub use user_event::{UserEvents, UserEventsConfig, UserEventsTask};
+pub use watches::ConfigWatches;

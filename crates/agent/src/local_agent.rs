@@ -64,6 +64,8 @@ struct Shared {
     /// Parent of every check runner.
     shutdown: CancellationToken,
     loader: Mutex<Option<ConfigLoader>>,
+    /// The configured watches, replaced on reload.
+    watches: Mutex<Option<Arc<crate::watches::ConfigWatches>>>,
     /// For alias checks of other nodes.
     catalog: Mutex<Option<Arc<dyn CatalogApi>>>,
 }
@@ -115,6 +117,7 @@ impl LocalAgent {
                 generation: watch::channel(0).0,
                 shutdown,
                 loader: Mutex::new(None),
+                watches: Mutex::new(None),
                 catalog: Mutex::new(None),
             }),
         };
@@ -169,6 +172,12 @@ impl LocalAgent {
     /// Sets how [`Self::reload`] re-reads the configuration.
     pub fn set_config_loader(&self, loader: ConfigLoader) {
         *self.shared.loader.lock().expect("loader lock poisoned") = Some(loader);
+    }
+
+    /// The configured watches, which [`reload`](Self::reload) restarts from the new
+    /// configuration.
+    pub fn set_watches(&self, watches: Arc<crate::watches::ConfigWatches>) {
+        *self.shared.watches.lock().expect("watches lock poisoned") = Some(watches);
     }
 
     /// The agent's services (not those being removed), by ID.

@@ -4,23 +4,14 @@
 //! is printed and the command exits, with one the handler runs on every change.
 
 mod handler;
-mod plan;
-
-use std::time::Duration;
 
 use clap::{ArgAction, Parser};
+use praetor_client::watch::{Params, WatchKind, backoff};
 use praetor_client::{Client, QueryOptions};
 
 use crate::argv::parse_bool_flag;
 use crate::console::{Console, Env};
 use crate::http_flags::{HttpFlags, describe};
-
-pub(crate) use plan::WatchKind;
-
-/// First retry delay after a failed query; the n-th consecutive failure waits n² times
-/// this, at most [`MAX_BACKOFF`] (Consul's `api/watch` plan).
-const RETRY_INTERVAL: Duration = Duration::from_secs(5);
-const MAX_BACKOFF: Duration = Duration::from_secs(180);
 
 /// `consul watch` flags.
 #[derive(Debug, Parser)]
@@ -92,7 +83,7 @@ pub(crate) async fn run(args: Vec<String>, console: &mut Console<'_>, env: Env<'
         console.error(&help());
         return 1;
     };
-    let kind = match WatchKind::parse(&watch_type, &plan::Params::from(&args)) {
+    let kind = match WatchKind::parse(&watch_type, &params(&args)) {
         Ok(kind) => kind,
         Err(message) => {
             console.error(&message);
@@ -154,11 +145,19 @@ async fn print_once(
     }
 }
 
-/// The wait before retrying after `failures` consecutive failed queries.
-fn backoff(failures: u32) -> Duration {
-    RETRY_INTERVAL
-        .saturating_mul(failures.saturating_mul(failures))
-        .min(MAX_BACKOFF)
+/// The flags' watch parameters; empty strings count as not given.
+fn params(args: &WatchArgs) -> Params {
+    let set = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
+    Params {
+        key: set(&args.key),
+        prefix: set(&args.prefix),
+        service: set(&args.service),
+        tags: args.tag.iter().filter(|t| !t.is_empty()).cloned().collect(),
+        passing_only: args.passingonly,
+        state: set(&args.state),
+        name: set(&args.name),
+        filter: set(&args.filter),
+    }
 }
 
 fn help() -> String {

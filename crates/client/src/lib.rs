@@ -26,6 +26,7 @@ mod raw;
 mod session;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+pub mod watch;
 
 pub use agent::{
     AgentCheck, AgentServiceCheck, AgentServiceRegistration, NODE_MAINTENANCE_CHECK_ID,

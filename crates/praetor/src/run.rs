@@ -8,8 +8,9 @@ use anyhow::Context as _;
 use clap::Parser;
 use praetor_agent::config::{AgentArgs, RuntimeConfig};
 use praetor_agent::{
-    AgentSelf, AntiEntropy, AntiEntropyConfig, Backend, CatalogApi, Cluster, LocalAgent,
-    LocalAgentConfig, LocalBackend, RemoteServers, ServerCatalog, UserEvents, UserEventsConfig,
+    AgentSelf, AntiEntropy, AntiEntropyConfig, Backend, CatalogApi, Cluster, ConfigWatches,
+    LocalAgent, LocalAgentConfig, LocalBackend, RemoteServers, ServerCatalog, UserEvents,
+    UserEventsConfig,
 };
 use praetor_http::HttpConfig;
 use praetor_raft::RaftConfig;
@@ -255,6 +256,18 @@ impl Agent {
             &mut tasks,
             shutdown.clone(),
         );
+        // Configured watches query this agent's own HTTP API (loopback when it listens on
+        // every address).
+        let watch_addr = match listeners.first() {
+            Some(listener) => {
+                let mut addr = listener.local_addr()?;
+                if addr.ip().is_unspecified() {
+                    addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+                }
+                Some(format!("http://{addr}"))
+            }
+            None => None,
+        };
         for listener in listeners {
             info!(address = %listener.local_addr()?, network = "tcp", "Started HTTP server");
             let (backend, http_cfg, stop) = (backend.clone(), http_config(&cfg), shutdown.clone());
@@ -264,6 +277,12 @@ impl Agent {
                 }
             });
         }
+
+        let watches = Arc::new(ConfigWatches::new(watch_addr, shutdown.clone()));
+        watches
+            .apply(&cfg.watches)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        local.set_watches(watches);
 
         // Joining: `-join` once (failing the start), `-retry-join` in the background.
         crate::cluster::start_join(&lan, &cfg.start_join).await?;

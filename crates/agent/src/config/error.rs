@@ -109,6 +109,9 @@ pub enum Problem {
     /// The node ID is not a UUID.
     #[error("node_id {0:?} is not a valid UUID")]
     InvalidNodeId(String),
+    /// A `watches` entry cannot be run (its type, parameters or handler).
+    #[error("{0}")]
+    InvalidWatch(String),
     /// A go-sockaddr template was used; Praetor does not evaluate them yet.
     #[error("{key}: go-sockaddr templates are not supported: {value:?}")]
     TemplateUnsupported {

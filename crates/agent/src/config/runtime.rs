@@ -644,6 +644,9 @@ pub(crate) fn build(
             message: "must be at most max_query_time, which must be positive".to_owned(),
         });
     }
+    if let Err(message) = crate::watches::parse(&config.watches) {
+        problems_out.push(Problem::InvalidWatch(message));
+    }
     problems.extend(problems_out);
     (config, node_id_from)
 }

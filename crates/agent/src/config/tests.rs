@@ -196,3 +196,36 @@ fn autopilot_block_and_follower_reads_option() {
     assert_eq!(config.autopilot.max_trailing_logs, 250);
     assert!(config.read_index_follower_reads);
 }
+
+#[test]
+fn watches_are_checked_when_the_config_loads() {
+    let load = |hcl: &str| {
+        let args = AgentArgs {
+            dev: true,
+            hcl: vec![hcl.to_owned()],
+            ..AgentArgs::default()
+        };
+        let no_addrs = || Ok(Vec::new());
+        let host = HostFacts {
+            hostname: Some("h".to_owned()),
+            interface_addrs: &no_addrs,
+        };
+        load_with(&args, &host)
+    };
+    let config = load(
+        r#"watches = [{ type = "key", key = "web/cfg", args = ["/bin/true"] },
+                      { type = "nodes", handler_type = "http",
+                        http_handler_config = { path = "http://127.0.0.1:9/hook" } }]"#,
+    )
+    .expect("loads");
+    assert_eq!(config.watches.len(), 2);
+
+    let err = load(r#"watches = [{ type = "key", args = ["/bin/true"] }]"#).expect_err("no key");
+    assert!(matches!(err.problems(), [Problem::InvalidWatch(_)]));
+    let text = err.to_string();
+    assert!(
+        text.starts_with("Failed to parse watch (")
+            && text.ends_with("): Must specify a single key to watch"),
+        "{text}"
+    );
+}

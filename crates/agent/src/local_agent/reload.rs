@@ -183,8 +183,21 @@ impl LocalAgent {
         let result = loaded
             .map_err(|e| BackendError::Internal(format!("Failed to reload configs: {e}")))
             .and_then(|cfg| {
-                self.load_config(&cfg)
-                    .map_err(|e| BackendError::Internal(format!("Failed reloading services: {e}")))
+                self.load_config(&cfg).map_err(|e| {
+                    BackendError::Internal(format!("Failed reloading services: {e}"))
+                })?;
+                let watches = self
+                    .shared
+                    .watches
+                    .lock()
+                    .expect("watches lock poisoned")
+                    .clone();
+                match watches {
+                    Some(watches) => watches.apply(&cfg.watches).map_err(|e| {
+                        BackendError::Internal(format!("Failed reloading watches: {e}"))
+                    }),
+                    None => Ok(()),
+                }
             });
         if let Err(e) = &result {
             tracing::error!("{e}");

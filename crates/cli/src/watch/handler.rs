@@ -4,12 +4,11 @@
 
 use std::process::Stdio;
 
+use praetor_client::watch::{Data, Plan, PlanError, WatchKind};
 use praetor_client::{Client, QueryOptions};
 use tokio::io::AsyncWriteExt as _;
 use tokio::signal::unix::{SignalKind, signal};
 
-use super::backoff;
-use super::plan::{Data, WatchKind};
 use crate::console::{Console, Env};
 use crate::http_flags::describe;
 use crate::subprocess;
@@ -44,52 +43,28 @@ impl Watcher {
         }
     }
 
-    /// The plan's loop: block on the last index, skip unchanged results, run the handler.
+    /// The plan's loop: the handler runs on every changed result; errors back off.
     async fn watch(&self, console: &mut Console<'_>, env: Env<'_>) -> i32 {
-        let mut last_index: Option<u64> = None;
-        let mut last_result: Option<Data> = None;
-        let mut failures = 0u32;
+        let mut plan = Plan::new(self.kind.clone(), self.options);
         loop {
-            let options = QueryOptions {
-                min_index: last_index.unwrap_or(0),
-                ..self.options
-            };
-            let (index, data) = match self.kind.fetch(&self.client, &options, last_index).await {
-                Ok(result) => result,
-                Err(e) => {
-                    failures += 1;
-                    let retry = backoff(failures);
+            match plan.next(&self.client).await {
+                Ok((index, data)) => {
+                    if let Err(message) = self.invoke(index, &data, env).await {
+                        console.error(&message);
+                        return 1;
+                    }
+                }
+                Err(PlanError { error, retry }) => {
                     console.error(&format!(
                         "Watch errored: type={} error={} retry={}s",
                         self.kind.name(),
-                        describe(&e),
+                        describe(&error),
                         retry.as_secs()
                     ));
                     console.flush();
-                    last_index = None;
                     tokio::time::sleep(retry).await;
-                    continue;
                 }
-            };
-            failures = 0;
-            if last_index == Some(index) {
-                continue;
             }
-            let previous = last_index;
-            // An index that went backwards (snapshot restore, tombstone reaping) restarts
-            // the watch from 0, as Consul's `WaitIndexVal.Next` does.
-            last_index = Some(match previous {
-                Some(prev) if index < prev => 0,
-                _ => index,
-            });
-            if previous.is_some() && last_result.as_ref() == Some(&data) {
-                continue;
-            }
-            if let Err(message) = self.invoke(index, &data, env).await {
-                console.error(&message);
-                return 1;
-            }
-            last_result = Some(data);
         }
     }
 

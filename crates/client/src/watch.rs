@@ -1,77 +1,98 @@
-//! What a watch queries: the watch types of Consul's `api/watch/funcs.go`, their parameter
-//! checks (with Consul's messages), and one blocking fetch each, shaped as Consul's Go `api`
-//! structs marshal it for handlers.
+//! Watch plans, as Consul's Go `api/watch` package: what a watch queries (the watch types of
+//! `api/watch/funcs.go`, their parameter checks with Consul's messages, one blocking fetch
+//! each, shaped as Consul's Go `api` structs marshal it for handlers), the [`Plan`] loop that
+//! hands over only changed results, and the agent configuration's watch [`Definition`]s.
+//! `praetor watch` and the agent's configured watches both run on this.
 
 use std::collections::BTreeSet;
 
-use praetor_client::{CatalogQuery, Client, ClientError, HealthServiceQuery, QueryOptions};
 use praetor_types::KvEntry;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::WatchArgs;
+use crate::{CatalogQuery, Client, ClientError, HealthServiceQuery, QueryOptions};
 
-/// The watch parameters given on the command line (Consul's `params` map).
+mod definition;
+mod plan;
+
+pub use definition::{Definition, Handler, HttpHandler};
+pub use plan::{Plan, PlanError, backoff};
+
+/// A watch's parameters (Consul's `params` map), from command-line flags or a config entry.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Params {
-    pub(crate) key: Option<String>,
-    pub(crate) prefix: Option<String>,
-    pub(crate) service: Option<String>,
-    pub(crate) tags: Vec<String>,
-    pub(crate) passing_only: Option<bool>,
-    pub(crate) state: Option<String>,
-    pub(crate) name: Option<String>,
-    pub(crate) filter: Option<String>,
-}
-
-impl From<&WatchArgs> for Params {
-    fn from(args: &WatchArgs) -> Self {
-        let set = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
-        Self {
-            key: set(&args.key),
-            prefix: set(&args.prefix),
-            service: set(&args.service),
-            tags: args.tag.iter().filter(|t| !t.is_empty()).cloned().collect(),
-            passing_only: args.passingonly,
-            state: set(&args.state),
-            name: set(&args.name),
-            filter: set(&args.filter),
-        }
-    }
+pub struct Params {
+    /// `key` (type key).
+    pub key: Option<String>,
+    /// `prefix` (type keyprefix).
+    pub prefix: Option<String>,
+    /// `service` (types service and checks).
+    pub service: Option<String>,
+    /// `tag`s, all of which must match (type service).
+    pub tags: Vec<String>,
+    /// `passingonly` (type service).
+    pub passing_only: Option<bool>,
+    /// `state` (type checks).
+    pub state: Option<String>,
+    /// `name` (type event).
+    pub name: Option<String>,
+    /// `filter` (types services, nodes, service, checks).
+    pub filter: Option<String>,
 }
 
 /// One watch and its parameters.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum WatchKind {
+pub enum WatchKind {
     /// One key: a `KVPair` or `null`.
-    Key { key: String },
+    Key {
+        /// The key.
+        key: String,
+    },
     /// Every key under a prefix: `[KVPair]` (`null` when none).
-    KeyPrefix { prefix: String },
+    KeyPrefix {
+        /// The prefix.
+        prefix: String,
+    },
     /// Service names and their tags: `{"name": [tags]}`.
-    Services { filter: Option<String> },
+    Services {
+        /// A filter expression.
+        filter: Option<String>,
+    },
     /// The catalog's nodes: `[Node]`.
-    Nodes { filter: Option<String> },
+    Nodes {
+        /// A filter expression.
+        filter: Option<String>,
+    },
     /// One service's healthy view: `[{Node, Service, Checks}]`.
     Service {
+        /// The service name.
         service: String,
+        /// Tags every instance must have.
         tags: Vec<String>,
+        /// Only instances whose checks all pass.
         passing_only: bool,
+        /// A filter expression.
         filter: Option<String>,
     },
     /// Checks of one service, or in one state (default `any`): `[HealthCheck]`.
     Checks {
+        /// The service whose checks are watched.
         service: Option<String>,
+        /// The state watched (`any` when neither this nor `service` is given).
         state: Option<String>,
+        /// A filter expression.
         filter: Option<String>,
     },
     /// User events seen by the agent, optionally by name: `[UserEvent]`.
-    Event { name: Option<String> },
+    Event {
+        /// Only events of this name.
+        name: Option<String>,
+    },
 }
 
 impl WatchKind {
     /// Checks `params` for watch type `kind` as Consul's `watch.Parse` does: required
     /// parameters, conflicts, and no parameter the type does not use.
-    pub(crate) fn parse(kind: &str, params: &Params) -> Result<Self, String> {
+    pub fn parse(kind: &str, params: &Params) -> Result<Self, String> {
         let mut used: BTreeSet<&str> = BTreeSet::new();
         let watch = match kind {
             "key" => {
@@ -156,7 +177,7 @@ impl WatchKind {
     }
 
     /// The watch type's name (`keyprefix`).
-    pub(crate) fn name(&self) -> &'static str {
+    pub fn name(&self) -> &'static str {
         match self {
             Self::Key { .. } => "key",
             Self::KeyPrefix { .. } => "keyprefix",
@@ -171,7 +192,7 @@ impl WatchKind {
     /// One (blocking, when `options.min_index > 0`) query: the result's index and its data
     /// as handlers see it. `last_index` is the index of the previous result, which the
     /// event watch uses to hand over only the events that are new since then.
-    pub(crate) async fn fetch(
+    pub async fn fetch(
         &self,
         client: &Client,
         options: &QueryOptions,
@@ -281,15 +302,16 @@ impl From<KvEntry> for KvPair {
 /// One result, serialised once in the field order of Consul's Go structs (a
 /// `serde_json::Value` would sort the keys).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Data {
+pub struct Data {
     /// Compact JSON, for handlers' stdin; equal strings mean equal results.
-    pub(crate) compact: String,
+    pub compact: String,
     /// JSON indented with 4 spaces, as the CLI prints it.
-    pub(crate) pretty: String,
+    pub pretty: String,
 }
 
 impl Data {
-    pub(crate) fn of<T: Serialize>(data: &T) -> Self {
+    /// Serialises `data` both ways.
+    pub fn of<T: Serialize>(data: &T) -> Self {
         // Serialising these plain structs, maps and JSON values cannot fail.
         let compact = serde_json::to_string(data).unwrap_or_else(|_| "null".to_owned());
         let mut out = Vec::new();
@@ -325,7 +347,7 @@ fn new_events(events: Value, last_index: Option<u64>) -> Value {
 
 /// An event ID's blocking index, as Consul's `api.Event.IDToIndex`: the XOR of the UUID's
 /// first and last 64 bits. `None` for a malformed ID.
-pub(crate) fn event_id_to_index(id: &str) -> Option<u64> {
+pub fn event_id_to_index(id: &str) -> Option<u64> {
     if id.len() != 36 || !id.is_char_boundary(19) {
         return None;
     }
@@ -335,3 +357,6 @@ pub(crate) fn event_id_to_index(id: &str) -> Option<u64> {
     let high = u64::from_str_radix(&upper, 16).ok()?;
     Some(low ^ high)
 }
+
+#[cfg(test)]
+mod tests;
