@@ -27,17 +27,21 @@ pub struct ClientConfig {
     pub call_timeout: Duration,
     /// The backstop deadline of one Raft RPC; openraft usually cancels much sooner.
     pub raft_timeout: Duration,
-    /// HTTP/2 keepalive pings on idle connections, so a dead peer is noticed.
+    /// HTTP/2 keepalive pings on every connection, so a dead peer or a cut link is
+    /// noticed.
     pub keepalive_interval: Duration,
+    /// A ping unanswered this long closes the connection; the next call reconnects.
+    pub keepalive_timeout: Duration,
 }
 
 impl Default for ClientConfig {
     fn default() -> Self {
         Self {
-            connect_timeout: Duration::from_secs(5),
+            connect_timeout: Duration::from_secs(1),
             call_timeout: Duration::from_secs(10),
             raft_timeout: Duration::from_secs(60),
-            keepalive_interval: Duration::from_secs(10),
+            keepalive_interval: Duration::from_secs(1),
+            keepalive_timeout: Duration::from_secs(3),
         }
     }
 }
@@ -206,7 +210,7 @@ impl RpcClient {
                     .connect_timeout(cfg.connect_timeout)
                     .tcp_nodelay(true)
                     .http2_keep_alive_interval(cfg.keepalive_interval)
-                    .keep_alive_timeout(cfg.keepalive_interval)
+                    .keep_alive_timeout(cfg.keepalive_timeout)
                     .keep_alive_while_idle(true)
                     .connect_lazy();
                 channels.insert(addr.to_owned(), channel.clone());
