@@ -8,7 +8,7 @@ use tokio::net::TcpListener;
 
 use crate::{Client, ClientConfig, QueryOptions};
 
-use super::{Definition, Handler, HttpHandler, Params, WatchKind, event_id_to_index};
+use super::{Data, Definition, Handler, HttpHandler, Params, WatchKind, event_id_to_index};
 
 #[test]
 fn parameters_are_checked_like_consuls_watch_parse() {
@@ -245,4 +245,16 @@ async fn event_watch_queries_by_name_and_hands_over_only_new_events() {
     let new: serde_json::Value = serde_json::from_str(&data.compact).unwrap();
     assert_eq!(new.as_array().unwrap().len(), 1);
     assert_eq!(new[0]["LTime"], 3);
+}
+
+#[test]
+fn data_escapes_html_characters_as_go_does() {
+    let data = Data::of(&json!({"Key": "a<b>&c\u{2028}"}));
+    assert_eq!(data.compact, r#"{"Key":"a\u003cb\u003e\u0026c\u2028"}"#);
+    assert_eq!(
+        data.pretty,
+        "{\n    \"Key\": \"a\\u003cb\\u003e\\u0026c\\u2028\"\n}"
+    );
+    let plain = Data::of(&json!(["x"]));
+    assert_eq!(plain.compact, r#"["x"]"#);
 }
