@@ -17,6 +17,7 @@ use clap::{ArgAction, Parser};
 use praetor_client::{Client, EventFire, KvEntry, KvPut, QueryOptions};
 use praetor_types::duration::parse_go_duration;
 use regex::Regex;
+use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
 use crate::argv::parse_bool_flag;
@@ -251,15 +252,33 @@ pub(crate) async fn run(args: Vec<String>, console: &mut Console<'_>, env: Env<'
     }
     let renewer = tokio::spawn(renew(client.clone(), session.clone()));
     let prefix = args.prefix.trim_end_matches('/').to_owned();
-    let code = execute(
-        &client,
-        &args,
-        &session,
-        &prefix,
-        job_spec(&command, &argv, &script, args.wait_repl),
-        console,
-    )
-    .await;
+    // Ctrl-C or SIGTERM stops waiting but still cleans up below, as Consul's deferred
+    // session destroy does: the job's keys never outlive the command.
+    let interrupted = async {
+        match (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) {
+            (Ok(mut int), Ok(mut term)) => {
+                tokio::select! {
+                    _ = int.recv() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            _ => std::future::pending().await,
+        }
+    };
+    let code = tokio::select! {
+        code = execute(
+            &client,
+            &args,
+            &session,
+            &prefix,
+            job_spec(&command, &argv, &script, args.wait_repl),
+            console,
+        ) => code,
+        () = interrupted => 1,
+    };
     renewer.abort();
     // Destroying the session first means no agent can write after the cleanup.
     if let Err(e) = client.rexec_session_destroy(&session).await {

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use crate::agent::{AgentProcess, cli};
 use crate::cluster::{FAST_GOSSIP, eventually};
+use crate::lock::CliProcess;
 use crate::{http, index_of};
 
 struct Agent {
@@ -230,7 +231,7 @@ async fn exec_runs_only_where_remote_exec_is_enabled() {
 
     // A failing command: exit 1, its code reported.
     let http_addr = c1.http().to_owned();
-    let (code, out, _) = tokio::task::spawn_blocking(move || {
+    let (code, out, err) = tokio::task::spawn_blocking(move || {
         cli(
             &http_addr,
             &["exec", "-node", "c1", "-wait", "5s", "exit 3"],
@@ -238,10 +239,31 @@ async fn exec_runs_only_where_remote_exec_is_enabled() {
     })
     .await
     .unwrap();
-    assert_eq!(code, 1, "{out}");
-    assert!(out.contains("==> c1: finished with exit code 3"), "{out}");
+    assert_eq!(code, 1, "stdout:\n{out}\nstderr:\n{err}");
+    assert!(
+        out.contains("==> c1: finished with exit code 3"),
+        "stdout:\n{out}\nstderr:\n{err}"
+    );
 
-    // The session and its keys are gone afterwards.
+    // Interrupted while the job runs: exit 1 after cleaning up as well.
+    let exec = CliProcess::start(c1.http(), &["exec", "-node", "c1", "sleep 20"], &[]);
+    let rexec = format!("{}/v1/kv/_rexec?recurse", s1.http());
+    eventually(
+        Duration::from_secs(30),
+        "c1 acknowledging the job",
+        || async {
+            let keys: Vec<Value> = http().get(&rexec).send().await.ok()?.json().await.ok()?;
+            keys.iter()
+                .any(|k| k["Key"].as_str().is_some_and(|k| k.ends_with("/c1/ack")))
+                .then_some(())
+        },
+    )
+    .await;
+    exec.signal("INT");
+    let (code, out, err) = exec.finish(Duration::from_secs(10)).await;
+    assert_eq!(code, 1, "stdout:\n{out}\nstderr:\n{err}");
+
+    // The sessions and their keys are gone afterwards.
     let resp = http()
         .get(format!("{}/v1/kv/_rexec?recurse", s1.http()))
         .send()
