@@ -1,6 +1,8 @@
 //! `consul operator raft list-peers [-stale]`, `consul operator raft remove-peer
-//! -address=<ip:port> | -id=<id>` and `consul operator autopilot get-config|set-config`
+//! -address=<ip:port> | -id=<id>` and `consul operator autopilot get-config|set-config|state`
 //! (spec/cli.md §7), Consul's `command/operator/raft` and `command/operator/autopilot`.
+
+mod state;
 
 use std::time::Duration;
 
@@ -19,7 +21,8 @@ const OPERATOR_USAGE: &str = "Usage: consul operator <subcommand> [options] [arg
     raft           Provides cluster-level tools for Consul operators";
 const AUTOPILOT_USAGE: &str = "Usage: consul operator autopilot <subcommand> [options]\n\n\
     Subcommands:\n    get-config     Display the current Autopilot configuration\n    \
-    set-config     Modify the current Autopilot configuration";
+    set-config     Modify the current Autopilot configuration\n    \
+    state          Display the current Autopilot State";
 const RAFT_USAGE: &str = "Usage: consul operator raft <subcommand> [options] [args]\n\n\
     Subcommands:\n    list-peers     Display the current Raft peer configuration\n    \
     remove-peer    Remove a Consul server from the Raft configuration";
@@ -188,12 +191,13 @@ async fn remove_peer(args: Vec<String>, console: &mut Console<'_>, env: Env<'_>)
     }
 }
 
-/// `consul operator autopilot <get-config|set-config>`.
+/// `consul operator autopilot <get-config|set-config|state>`.
 async fn autopilot(args: Vec<String>, console: &mut Console<'_>, env: Env<'_>) -> i32 {
     let mut rest = args.into_iter();
     match rest.next().as_deref() {
         Some("get-config") => get_config(rest.collect(), console, env).await,
         Some("set-config") => set_config(rest.collect(), console, env).await,
+        Some("state") => state::run(rest.collect(), console, env).await,
         Some("-h" | "--help" | "-help") => {
             console.info(AUTOPILOT_USAGE);
             0

@@ -4,7 +4,7 @@
 //! Go `api.Agent` and `api.Operator` call them.
 
 use praetor_types::member::Member;
-use praetor_types::{AutopilotConfig, RaftConfiguration, RaftPeer};
+use praetor_types::{AutopilotConfig, AutopilotState, RaftConfiguration, RaftPeer};
 use reqwest::Method;
 
 use crate::catalog::encode_segment;
@@ -116,6 +116,20 @@ impl Client {
         stale: bool,
     ) -> Result<AutopilotConfig, ClientError> {
         let url = self.url("/v1/operator/autopilot/configuration");
+        let mut builder = self.request(Method::GET, url.clone());
+        if stale {
+            builder = builder.query(&[("stale", "")]);
+        }
+        let response = self.send(builder).await?;
+        decode_json(&url, response).await
+    }
+
+    /// `GET /v1/operator/autopilot/state` (`stale`: any server may answer).
+    pub async fn operator_autopilot_state(
+        &self,
+        stale: bool,
+    ) -> Result<AutopilotState, ClientError> {
+        let url = self.url("/v1/operator/autopilot/state");
         let mut builder = self.request(Method::GET, url.clone());
         if stale {
             builder = builder.query(&[("stale", "")]);

@@ -163,6 +163,7 @@ async fn handle(
         }
         Endpoint::OperatorAutopilotConfiguration => autopilot::get_configuration(app, call).await,
         Endpoint::OperatorAutopilotHealth => autopilot::health(app, call).await,
+        Endpoint::OperatorAutopilotState => autopilot::state(app, call).await,
         Endpoint::CatalogRegister => catalog::register(app, call, body).await,
         Endpoint::CatalogDeregister => catalog::deregister(app, call, body).await,
         Endpoint::CatalogDatacenters => catalog::datacenters(app, call).await,

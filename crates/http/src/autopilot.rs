@@ -1,10 +1,10 @@
-//! `/v1/operator/autopilot/configuration` and `/health` (spec/http-api.md §10), as
-//! Consul's `agent/operator_endpoint.go` answers them.
+//! `/v1/operator/autopilot/configuration`, `/health` and `/state` (spec/http-api.md §10),
+//! as Consul's `agent/operator_endpoint.go` answers them.
 
 use axum::body::Body;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use praetor_types::AutopilotConfig;
+use praetor_types::{AutopilotConfig, AutopilotState};
 
 use crate::app::{App, Call};
 use crate::decode::json_body;
@@ -62,4 +62,12 @@ pub(crate) async fn health(app: &App, call: &Call) -> Result<Response, HttpError
         StatusCode::TOO_MANY_REQUESTS
     };
     Ok((status, json(&health, call.pretty)).into_response())
+}
+
+/// `GET /v1/operator/autopilot/state`: the servers by ID with their role, the leader and
+/// the voters; always 200.
+pub(crate) async fn state(app: &App, call: &Call) -> Result<Response, HttpError> {
+    check_datacenter(&call.params, &app.cfg.datacenter)?;
+    let health = app.backend.operator_autopilot_health().await?;
+    Ok(json(&AutopilotState::from(&health), call.pretty))
 }

@@ -112,6 +112,8 @@ pub(crate) enum Endpoint {
     OperatorAutopilotConfiguration,
     /// `/v1/operator/autopilot/health`
     OperatorAutopilotHealth,
+    /// `/v1/operator/autopilot/state`
+    OperatorAutopilotState,
     /// `/v1/catalog/register`
     CatalogRegister,
     /// `/v1/catalog/deregister`
@@ -267,6 +269,11 @@ pub(crate) const ROUTES: &[Route] = &[
         "/v1/operator/autopilot/health",
         &[Get],
         Endpoint::OperatorAutopilotHealth,
+    ),
+    Route::exact(
+        "/v1/operator/autopilot/state",
+        &[Get],
+        Endpoint::OperatorAutopilotState,
     ),
     Route::exact("/v1/catalog/register", &[Put], Endpoint::CatalogRegister),
     Route::exact(

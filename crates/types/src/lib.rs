@@ -23,7 +23,8 @@ pub use catalog::{
 pub use event::UserEvent;
 pub use kv::{KvEntry, KvOp, KvRequest};
 pub use operator::{
-    AutopilotConfig, AutopilotHealth, RaftConfiguration, RaftPeer, RaftServer, ServerHealth,
+    AutopilotConfig, AutopilotHealth, AutopilotServerState, AutopilotState, RaftConfiguration,
+    RaftPeer, RaftServer, ServerHealth,
 };
 pub use query::{Consistency, KvQuery, KvResult, QueryMeta, QueryOptions};
 pub use session::{ServiceCheckRef, Session, SessionBehavior};

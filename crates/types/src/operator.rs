@@ -137,6 +137,111 @@ pub struct AutopilotHealth {
     pub servers: Vec<ServerHealth>,
 }
 
+/// One server in `GET /v1/operator/autopilot/state`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct AutopilotServerState {
+    /// The server's node ID.
+    #[serde(rename = "ID")]
+    pub id: String,
+    /// Its node name.
+    pub name: String,
+    /// Its server RPC address.
+    pub address: String,
+    /// Its gossip status (`alive`, `failed`, `left`, `none`).
+    pub node_status: String,
+    /// The version it runs.
+    pub version: String,
+    /// Time since the leader last heard from it.
+    #[serde(with = "go_duration")]
+    pub last_contact: Duration,
+    /// The last Raft term it is known to have.
+    pub last_term: u64,
+    /// The last log index it is known to hold.
+    pub last_index: u64,
+    /// Alive, in recent contact and not trailing the leader by much.
+    pub healthy: bool,
+    /// Since when it has been continuously healthy (RFC 3339).
+    pub stable_since: String,
+    /// Always false: there are no read replicas.
+    pub read_replica: bool,
+    /// `leader`, `voter` or `non-voter` (a server still being added).
+    pub status: String,
+    /// The server's metadata.
+    pub meta: std::collections::BTreeMap<String, String>,
+    /// `voter`: every server is meant to vote.
+    pub node_type: String,
+}
+
+/// `GET /v1/operator/autopilot/state`: autopilot's view of the servers.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct AutopilotState {
+    /// Every server is healthy.
+    pub healthy: bool,
+    /// How many voters could fail without losing the quorum.
+    pub failure_tolerance: u64,
+    /// The same without redundancy zones: how many could fail one after another.
+    pub optimistic_failure_tolerance: u64,
+    /// Every server of the Raft configuration, by ID.
+    pub servers: std::collections::BTreeMap<String, AutopilotServerState>,
+    /// The leader's ID (empty without one).
+    pub leader: String,
+    /// The voters' IDs.
+    pub voters: Vec<String>,
+}
+
+impl From<&AutopilotHealth> for AutopilotState {
+    fn from(health: &AutopilotHealth) -> Self {
+        let servers = health
+            .servers
+            .iter()
+            .map(|s| {
+                let status = match (s.leader, s.voter) {
+                    (true, _) => "leader",
+                    (false, true) => "voter",
+                    (false, false) => "non-voter",
+                };
+                let state = AutopilotServerState {
+                    id: s.id.clone(),
+                    name: s.name.clone(),
+                    address: s.address.clone(),
+                    node_status: s.serf_status.clone(),
+                    version: s.version.clone(),
+                    last_contact: s.last_contact,
+                    last_term: s.last_term,
+                    last_index: s.last_index,
+                    healthy: s.healthy,
+                    stable_since: s.stable_since.clone(),
+                    read_replica: false,
+                    status: status.to_owned(),
+                    meta: std::collections::BTreeMap::new(),
+                    node_type: "voter".to_owned(),
+                };
+                (s.id.clone(), state)
+            })
+            .collect();
+        Self {
+            healthy: health.healthy,
+            failure_tolerance: health.failure_tolerance,
+            optimistic_failure_tolerance: health.failure_tolerance,
+            servers,
+            leader: health
+                .servers
+                .iter()
+                .find(|s| s.leader)
+                .map(|s| s.id.clone())
+                .unwrap_or_default(),
+            voters: health
+                .servers
+                .iter()
+                .filter(|s| s.voter)
+                .map(|s| s.id.clone())
+                .collect(),
+        }
+    }
+}
+
 /// Go duration strings (`"200ms"`) in JSON and msgpack; numbers are read as nanoseconds.
 mod go_duration {
     use super::*;
@@ -193,6 +298,47 @@ mod tests {
     /// Durations survive a JSON round trip as strings.
     fn rmp_serde_roundtrip_free(cfg: &AutopilotConfig) -> AutopilotConfig {
         serde_json::from_str(&serde_json::to_string(cfg).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn autopilot_state_is_derived_from_health() {
+        let server = |id: &str, leader: bool, voter: bool| ServerHealth {
+            id: id.to_owned(),
+            name: format!("n-{id}"),
+            address: format!("{id}:8300"),
+            serf_status: "alive".to_owned(),
+            version: "1.22.0".to_owned(),
+            leader,
+            last_contact: Duration::from_millis(if leader { 0 } else { 12 }),
+            last_term: 3,
+            last_index: 40,
+            healthy: true,
+            voter,
+            stable_since: "2026-12-01T00:00:00Z".to_owned(),
+        };
+        let health = AutopilotHealth {
+            healthy: true,
+            failure_tolerance: 1,
+            servers: vec![
+                server("a", true, true),
+                server("b", false, true),
+                server("c", false, true),
+                server("d", false, false),
+            ],
+        };
+        let state = AutopilotState::from(&health);
+        assert_eq!(state.leader, "a");
+        assert_eq!(state.voters, ["a", "b", "c"]);
+        assert_eq!(state.servers["d"].status, "non-voter");
+        let json = serde_json::to_value(&state).unwrap();
+        assert_eq!(json["OptimisticFailureTolerance"], 1);
+        assert_eq!(
+            json["Servers"]["b"],
+            serde_json::json!({"ID":"b","Name":"n-b","Address":"b:8300","NodeStatus":"alive",
+                "Version":"1.22.0","LastContact":"12ms","LastTerm":3,"LastIndex":40,
+                "Healthy":true,"StableSince":"2026-12-01T00:00:00Z","ReadReplica":false,
+                "Status":"voter","Meta":{},"NodeType":"voter"})
+        );
     }
 
     #[test]

@@ -409,4 +409,16 @@ async fn autopilot_health_is_429_when_unhealthy() {
     let r = call(&fake, "GET", "/v1/operator/autopilot/health", b"").await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(r.json()["Healthy"], false);
+
+    // The state is 200 either way and keys the servers by ID.
+    let r = call(&fake, "GET", "/v1/operator/autopilot/state", b"").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let json = r.json();
+    assert_eq!(json["Healthy"], false);
+    assert_eq!(json["Leader"], "id-1");
+    assert_eq!(json["Voters"], serde_json::json!(["id-1"]));
+    assert_eq!(json["Servers"]["id-1"]["Status"], "leader");
+    assert_eq!(json["Servers"]["id-1"]["NodeStatus"], "alive");
+    let r = call(&fake, "POST", "/v1/operator/autopilot/state", b"").await;
+    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
 }

@@ -67,4 +67,33 @@ async fn autopilot_configuration_health_and_cli() {
     assert_eq!(servers[0]["Leader"], true);
     assert_eq!(servers[0]["Voter"], true);
     assert_eq!(servers[0]["LastContact"], "0s");
+    let id = servers[0]["ID"].as_str().unwrap().to_owned();
+
+    // The state keys the same server by its ID, as the leader and the only voter.
+    let state: Value = http()
+        .get(format!("{api}/v1/operator/autopilot/state"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(state["Leader"], id.as_str());
+    assert_eq!(state["Voters"], serde_json::json!([id]));
+    assert_eq!(state["Servers"][&id]["Status"], "leader");
+    let (code, out, err) = cli(&api, &["operator", "autopilot", "state"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.starts_with("Healthy:                      true\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("\nLeader:                       {id}\n")),
+        "{out}"
+    );
+    assert!(out.contains("      Status:         leader\n"), "{out}");
+    let (code, out, err) = cli(&api, &["operator", "autopilot", "state", "-format=json"]);
+    assert_eq!(code, 0, "{err}");
+    let json: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["Leader"], id.as_str());
 }
