@@ -7,6 +7,7 @@
 use std::collections::BTreeSet;
 
 use praetor_types::KvEntry;
+use praetor_types::gojson::go_html_escape;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -321,32 +322,12 @@ impl Data {
             Ok(()) => String::from_utf8(out).unwrap_or_else(|_| compact.clone()),
             Err(_) => compact.clone(),
         };
+        // Handlers and scripts comparing output see Consul's bytes.
         Self {
-            compact: escape_like_go(compact),
-            pretty: escape_like_go(pretty),
+            compact: go_html_escape(&compact),
+            pretty: go_html_escape(&pretty),
         }
     }
-}
-
-/// Go's JSON encoder escapes `<`, `>`, `&`, U+2028 and U+2029 inside strings; handlers
-/// and scripts comparing output see Consul's bytes. Those characters occur only inside
-/// strings, so replacing them in the serialised text is exact.
-fn escape_like_go(json: String) -> String {
-    if !json.contains(['<', '>', '&', '\u{2028}', '\u{2029}']) {
-        return json;
-    }
-    let mut out = String::with_capacity(json.len() + 16);
-    for c in json.chars() {
-        match c {
-            '<' => out.push_str("\\u003c"),
-            '>' => out.push_str("\\u003e"),
-            '&' => out.push_str("\\u0026"),
-            '\u{2028}' => out.push_str("\\u2028"),
-            '\u{2029}' => out.push_str("\\u2029"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// The events after the one whose ID maps to `last_index` (all of them when it is not in

@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod decode;
 pub mod duration;
 pub mod event;
+pub mod gojson;
 pub mod kv;
 pub mod member;
 pub mod operator;

@@ -4,6 +4,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use praetor_types::KvEntry;
+use praetor_types::gojson::go_html_escape;
 use serde::{Deserialize, Serialize};
 
 /// Labels of the `-detailed` table, in Consul's order.
@@ -97,23 +98,6 @@ pub(crate) fn export_json(entries: &[KvEntry]) -> String {
         .expect("serialising strings and integers cannot fail");
     let text = String::from_utf8(out).expect("serde_json writes UTF-8");
     go_html_escape(&text)
-}
-
-/// Go's JSON encoder escapes these inside strings; they never occur outside strings in JSON,
-/// so replacing them everywhere is exact.
-fn go_html_escape(json: &str) -> String {
-    let mut out = String::with_capacity(json.len());
-    for c in json.chars() {
-        match c {
-            '<' => out.push_str("\\u003c"),
-            '>' => out.push_str("\\u003e"),
-            '&' => out.push_str("\\u0026"),
-            '\u{2028}' => out.push_str("\\u2028"),
-            '\u{2029}' => out.push_str("\\u2029"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// Why `kv import` data was refused.
