@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use crate::agent::{AgentProcess, cli};
-use crate::http;
+use crate::{get_json, http};
 
 #[tokio::test]
 async fn autopilot_configuration_health_and_cli() {
@@ -11,7 +11,7 @@ async fn autopilot_configuration_health_and_cli() {
     let api = agent.http.clone();
     let url = format!("{api}/v1/operator/autopilot/configuration");
 
-    let cfg: Value = http().get(&url).send().await.unwrap().json().await.unwrap();
+    let cfg: Value = get_json(&url).await;
     assert_eq!(cfg["CleanupDeadServers"], true);
     assert_eq!(cfg["LastContactThreshold"], "200ms");
     assert_eq!(cfg["ServerStabilizationTime"], "10s");
@@ -34,7 +34,7 @@ async fn autopilot_configuration_health_and_cli() {
         put(index).await.unwrap().text().await.unwrap().trim(),
         "true"
     );
-    let cfg: Value = http().get(&url).send().await.unwrap().json().await.unwrap();
+    let cfg: Value = get_json(&url).await;
     assert_eq!(cfg["CleanupDeadServers"], false);
     assert_eq!(cfg["MinQuorum"], 1);
     assert!(cfg["ModifyIndex"].as_u64().unwrap() > index);
@@ -70,14 +70,7 @@ async fn autopilot_configuration_health_and_cli() {
     let id = servers[0]["ID"].as_str().unwrap().to_owned();
 
     // The state keys the same server by its ID, as the leader and the only voter.
-    let state: Value = http()
-        .get(format!("{api}/v1/operator/autopilot/state"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let state: Value = get_json(format!("{api}/v1/operator/autopilot/state")).await;
     assert_eq!(state["Leader"], id.as_str());
     assert_eq!(state["Voters"], serde_json::json!([id]));
     assert_eq!(state["Servers"][&id]["Status"], "leader");

@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::agent::{AgentProcess, cli};
 use crate::cluster::{FAST_GOSSIP, eventually};
 use crate::lock::CliProcess;
-use crate::{http, index_of};
+use crate::{get_json, http, index_of};
 
 struct Agent {
     name: &'static str,
@@ -214,7 +214,7 @@ async fn exec_runs_only_where_remote_exec_is_enabled() {
     let (code, out, err) = tokio::task::spawn_blocking(move || {
         cli(
             &http_addr,
-            &["exec", "-wait", "5s", "echo", "hello-from", "$0"],
+            &["exec", "-wait", "10s", "echo", "hello-from", "$0"],
         )
     })
     .await
@@ -234,7 +234,7 @@ async fn exec_runs_only_where_remote_exec_is_enabled() {
     let (code, out, err) = tokio::task::spawn_blocking(move || {
         cli(
             &http_addr,
-            &["exec", "-node", "c1", "-wait", "5s", "exit 3"],
+            &["exec", "-node", "c1", "-wait", "10s", "exit 3"],
         )
     })
     .await
@@ -270,14 +270,7 @@ async fn exec_runs_only_where_remote_exec_is_enabled() {
         .await
         .unwrap();
     assert_eq!(resp.status(), reqwest::StatusCode::NOT_FOUND);
-    let sessions: Vec<Value> = http()
-        .get(format!("{}/v1/session/list", s1.http()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert!(sessions.is_empty(), "{sessions:?}");
+    let sessions = get_json(format!("{}/v1/session/list", s1.http())).await;
+    assert_eq!(sessions, serde_json::json!([]));
     drop(c1);
 }

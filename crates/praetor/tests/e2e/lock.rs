@@ -9,7 +9,7 @@ use serde_json::Value;
 use tokio::time::Instant;
 
 use crate::agent::{AgentProcess, bin, wait_for_serf_health};
-use crate::http;
+use crate::{get_json, http};
 
 /// A `praetor` CLI process, killed on drop.
 pub struct CliProcess {
@@ -187,14 +187,7 @@ async fn semaphore_of_two_lets_two_run_together_but_never_three() {
 
 /// The ID of the session named `name`.
 async fn session_named(api: &str, name: &str) -> Value {
-    let sessions: Value = http()
-        .get(format!("{api}/v1/session/list"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let sessions: Value = get_json(format!("{api}/v1/session/list")).await;
     sessions
         .as_array()
         .unwrap()
@@ -260,14 +253,7 @@ async fn semaphore_child_is_terminated_when_its_session_is_destroyed() {
     let session = session_named(&agent.http, "e2e-sem").await;
     assert_eq!(session["Behavior"], "delete");
     let id = session["ID"].as_str().unwrap();
-    let holders: Value = http()
-        .get(format!("{}/v1/kv/e2e/semlost/.lock?raw", agent.http))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let holders: Value = get_json(format!("{}/v1/kv/e2e/semlost/.lock?raw", agent.http)).await;
     assert_eq!(holders["Limit"], 2);
     assert_eq!(holders["Holders"][id], true);
 
@@ -290,14 +276,7 @@ async fn child_is_terminated_when_the_session_is_destroyed() {
 
     let session = session_named(&agent.http, "e2e-lost").await;
     assert_eq!(session["TTL"], "15s");
-    let key: Value = http()
-        .get(format!("{}/v1/kv/e2e/lost/.lock", agent.http))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let key: Value = get_json(format!("{}/v1/kv/e2e/lost/.lock", agent.http)).await;
     assert_eq!(key[0]["Session"], session["ID"]);
     assert_eq!(key[0]["Flags"], 0x2ddc_cbc0_58a5_0c18_u64);
 

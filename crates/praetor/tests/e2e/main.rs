@@ -31,6 +31,18 @@ pub fn http() -> reqwest::Client {
     reqwest::Client::builder().build().expect("http client")
 }
 
+/// `GET url`, decoded as JSON (panics on a transport or decoding error).
+pub async fn get_json(url: impl reqwest::IntoUrl) -> serde_json::Value {
+    http()
+        .get(url)
+        .send()
+        .await
+        .expect("GET")
+        .json()
+        .await
+        .expect("a JSON body")
+}
+
 /// The `X-Consul-Index` of a response.
 pub fn index_of(resp: &reqwest::Response) -> u64 {
     resp.headers()

@@ -12,7 +12,7 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpListener;
 
 use crate::agent::AgentProcess;
-use crate::http;
+use crate::{get_json, http};
 
 /// Polls `GET url` until `cond` holds on its JSON body (30s at most).
 async fn wait_json(url: &str, what: &str, cond: impl Fn(&Value) -> bool) -> Value {
@@ -67,14 +67,7 @@ async fn config_dir_service_shows_in_catalog_and_passing_health() {
     )
     .await;
     assert_eq!(healthy[0]["Service"]["Service"], "web");
-    let local: Value = http()
-        .get(format!("{}/v1/agent/services", agent.http))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let local: Value = get_json(format!("{}/v1/agent/services", agent.http)).await;
     assert_eq!(local["web"]["Tags"], json!(["rails"]));
     let out = agent.output();
     assert!(out.contains("Synced node info"), "{out}");
@@ -309,14 +302,7 @@ async fn http_check_follows_its_target() {
         .unwrap();
     assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
     let health = format!("{}/v1/health/node/", agent.http);
-    let node: Value = http()
-        .get(format!("{}/v1/agent/self", agent.http))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let node: Value = get_json(format!("{}/v1/agent/self", agent.http)).await;
     let url = format!("{health}{}", node["Config"]["NodeName"].as_str().unwrap());
     let status = |v: &Value| -> Option<String> {
         v.as_array()?
