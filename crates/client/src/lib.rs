@@ -5,6 +5,8 @@
 //! `PRAETOR_HTTP_*`), [`Client`] (KV, catalog, status and agent endpoints), [`KvPut`],
 //! [`CatalogQuery`], [`HealthServiceQuery`], [`SessionCreate`], [`AgentServiceRegistration`]
 //! and [`ClientError`]; [`Client::get_json`] reads endpoints without a typed method.
+//! [`watch`] holds Consul's watch plans (`api/watch`), shared by `praetor watch` and the
+//! agent's configured watches.
 //! Depends only on `praetor-types`; never prints. Plain http needs no TLS setup; the rustls
 //! ring provider is installed only when an https address is used.
 //!
