@@ -15,6 +15,7 @@ pub mod records;
 mod recursor;
 mod server;
 pub mod trim;
+mod udp;
 
 pub use config::{DnsSettings, parse_recursor};
 pub use handler::{DnsHandler, Outcome};

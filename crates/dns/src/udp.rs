@@ -1,0 +1,162 @@
+//! UDP without a task per datagram: a few receive loops share the socket and answer
+//! inline (parse, answer, encode, send). A question whose answer is not ready at the
+//! first poll (a recursor, a read that waits on the leader) moves to a task of its own,
+//! so one slow question never holds up the others.
+
+use std::future::{Future as _, poll_fn};
+use std::io;
+use std::net::SocketAddr;
+use std::pin::pin;
+use std::sync::Arc;
+use std::task::Poll;
+
+use hickory_proto::op::{Header, Message, MessageType, Metadata, OpCode, ResponseCode};
+use hickory_proto::op::{HeaderCounts, emit_message_parts};
+use hickory_proto::serialize::binary::{BinDecodable as _, BinDecoder, BinEncoder};
+use tokio::net::UdpSocket;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use tracing::debug;
+
+use crate::handler::{DnsHandler, Response};
+
+/// Largest datagram read (the EDNS maximum; anything longer is cut and fails to parse).
+const MAX_DATAGRAM: usize = 65535;
+
+/// Starts `loops` receive loops on `socket`, stopped by `stop`.
+pub(crate) fn spawn(
+    socket: Arc<UdpSocket>,
+    handler: DnsHandler,
+    loops: usize,
+    stop: CancellationToken,
+) -> JoinSet<()> {
+    let mut set = JoinSet::new();
+    for _ in 0..loops.max(1) {
+        set.spawn(receive_loop(socket.clone(), handler.clone(), stop.clone()));
+    }
+    set
+}
+
+async fn receive_loop(socket: Arc<UdpSocket>, handler: DnsHandler, stop: CancellationToken) {
+    let mut buf = vec![0u8; MAX_DATAGRAM];
+    let mut out = Vec::with_capacity(512);
+    loop {
+        let (len, src) = tokio::select! {
+            () = stop.cancelled() => return,
+            r = socket.recv_from(&mut buf) => match r {
+                Ok(r) => r,
+                Err(e) => {
+                    // ICMP errors of earlier sends and the like: keep serving.
+                    debug!(error = %e, "DNS UDP receive failed");
+                    continue;
+                }
+            },
+        };
+        let request = &buf[..len];
+        // Answer inline when the answer is ready at once (the usual case: stale reads of
+        // the local state); otherwise drop this attempt and answer in a task of its own.
+        let ready = {
+            let mut fut = pin!(handler.answer_datagram(request, &mut out));
+            poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx))).await
+        };
+        match ready {
+            Poll::Ready(true) => send(&socket, &out, src).await,
+            Poll::Ready(false) => {}
+            Poll::Pending => {
+                let (socket, handler, request) =
+                    (socket.clone(), handler.clone(), request.to_vec());
+                tokio::spawn(async move {
+                    let mut out = Vec::new();
+                    if handler.answer_datagram(&request, &mut out).await {
+                        send(&socket, &out, src).await;
+                    }
+                });
+            }
+        }
+    }
+}
+
+async fn send(socket: &UdpSocket, bytes: &[u8], to: SocketAddr) {
+    // Try without waiting first: the socket is nearly always writable.
+    let sent = match socket.try_send_to(bytes, to) {
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => socket.send_to(bytes, to).await,
+        other => other,
+    };
+    if let Err(e) = sent {
+        debug!(error = %e, to = %to, "failed to send DNS response");
+    }
+}
+
+impl DnsHandler {
+    /// Answers one UDP datagram into `out`; `false` when nothing is to be sent (shorter
+    /// than a header, or a response). A header followed by something unreadable is
+    /// answered FORMERR.
+    pub async fn answer_datagram(&self, request: &[u8], out: &mut Vec<u8>) -> bool {
+        out.clear();
+        let mut decoder = BinDecoder::new(request);
+        let Ok(header) = Header::read(&mut decoder) else {
+            return false;
+        };
+        if header.metadata.message_type == MessageType::Response {
+            // Never answer responses: no reflection.
+            return false;
+        }
+        let message = match Message::from_vec(request) {
+            Ok(m) => m,
+            Err(e) => {
+                debug!(error = %e, id = header.metadata.id, "malformed DNS request");
+                let mut meta = Metadata::response_from_request(&header.metadata);
+                meta.response_code = ResponseCode::FormErr;
+                encode(&Response::empty(meta), &[], out, 512);
+                return true;
+            }
+        };
+        let reply = self
+            .respond(
+                &message.metadata,
+                &message.queries,
+                message.edns.as_ref(),
+                request,
+                true,
+            )
+            .await;
+        let max = reply.edns.as_ref().map_or(512, |e| e.max_payload());
+        encode(&reply, &message.queries, out, max);
+        true
+    }
+}
+
+/// Encodes `reply` with `queries` echoed; a reply that does not encode within `max`
+/// bytes becomes a bare SERVFAIL.
+fn encode(reply: &Response, queries: &[hickory_proto::op::Query], out: &mut Vec<u8>, max: u16) {
+    let result = {
+        let mut encoder = BinEncoder::new(out);
+        encoder.set_max_size(max);
+        emit_message_parts(
+            &reply.meta,
+            &mut queries.iter(),
+            &mut reply.answers.iter(),
+            &mut reply.authorities.iter(),
+            &mut reply.additionals.iter(),
+            reply.edns.as_ref(),
+            None,
+            &mut encoder,
+        )
+    };
+    if let Err(e) = result {
+        debug!(error = %e, "failed to encode DNS response");
+        out.clear();
+        let mut meta = Metadata::new(reply.meta.id, MessageType::Response, OpCode::Query);
+        meta.response_code = ResponseCode::ServFail;
+        let header = Header {
+            metadata: meta,
+            counts: HeaderCounts::default(),
+        };
+        let mut encoder = BinEncoder::new(out);
+        if let Err(e) = hickory_proto::serialize::binary::BinEncodable::emit(&header, &mut encoder)
+        {
+            debug!(error = %e, "failed to encode SERVFAIL");
+            out.clear();
+        }
+    }
+}
