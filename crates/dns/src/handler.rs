@@ -3,6 +3,7 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use hickory_net::runtime::Time;
 use hickory_net::xfer::Protocol;
@@ -21,6 +22,9 @@ use crate::name::{Lookup, Route, Zones};
 use crate::records;
 use crate::recursor;
 use crate::trim::{self, Limits};
+
+/// The longest a cached UDP answer is used, even while the catalog does not change.
+const MAX_CACHE_AGE: Duration = Duration::from_secs(1);
 
 /// Answers DNS questions from the catalog behind a [`Backend`].
 #[derive(Clone)]
@@ -291,6 +295,9 @@ pub(crate) struct Response {
     pub(crate) authorities: Vec<Record>,
     pub(crate) additionals: Vec<Record>,
     pub(crate) edns: Option<Edns>,
+    /// Whether every record the lookup found is in the reply: nothing trimmed, no
+    /// record limit reached (so a reshuffle of its answers is an equally good reply).
+    pub(crate) complete: bool,
 }
 
 impl Response {
@@ -301,11 +308,27 @@ impl Response {
             authorities: Vec::new(),
             additionals: Vec::new(),
             edns: None,
+            complete: false,
         }
     }
 }
 
 impl DnsHandler {
+    /// The catalog index an answer computed now would be cached under, and for how
+    /// long such an entry may be used: `None` when answers must not be cached (reads
+    /// are not stale reads of this agent's own state). The age bound keeps a server cut
+    /// off from its leader from answering from the cache much past `max_stale`.
+    pub(crate) fn cache_key_index(&self) -> Option<(u64, Duration)> {
+        if !self.settings.allow_stale {
+            return None;
+        }
+        let ttl = self.settings.max_stale.min(MAX_CACHE_AGE);
+        if ttl.is_zero() {
+            return None;
+        }
+        Some((self.backend.local_catalog_index()?, ttl))
+    }
+
     /// The response to a parsed request (any transport): refusals of what is not
     /// served, else the answer fitted to the transport. `raw` is the request as received.
     pub(crate) async fn respond(
@@ -348,6 +371,7 @@ impl DnsHandler {
                     authorities: upstream.authorities,
                     additionals: upstream.additionals,
                     edns: edns.cloned(),
+                    complete: false,
                 }
             }
             Outcome::Reply(mut reply) => {
@@ -358,6 +382,8 @@ impl DnsHandler {
                     self.settings.udp_answer_limit,
                     query.query_type() == RecordType::SRV,
                 );
+                let limit = self.settings.a_record_limit;
+                let limited = limit != 0 && reply.answers.len() >= limit;
                 let trimmed = trim::fit(&mut reply, query, reply_edns.as_ref(), limits);
                 meta.authoritative = reply.authoritative;
                 meta.response_code = reply.rcode;
@@ -368,6 +394,7 @@ impl DnsHandler {
                     authorities: reply.authorities,
                     additionals: reply.additionals,
                     edns: reply_edns,
+                    complete: !trimmed && !limited,
                 }
             }
         }

@@ -6,6 +6,7 @@
 //! The name grammar ([`name`]) and the reply building ([`answer`], [`trim`]) are pure.
 
 pub mod answer;
+mod cache;
 mod config;
 #[doc(hidden)]
 pub mod fuzzing;

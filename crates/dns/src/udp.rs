@@ -18,6 +18,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::debug;
 
+use crate::cache::AnswerCache;
 use crate::handler::{DnsHandler, Response};
 
 /// Largest datagram read (the EDNS maximum; anything longer is cut and fails to parse).
@@ -40,6 +41,7 @@ pub(crate) fn spawn(
 async fn receive_loop(socket: Arc<UdpSocket>, handler: DnsHandler, stop: CancellationToken) {
     let mut buf = vec![0u8; MAX_DATAGRAM];
     let mut out = Vec::with_capacity(512);
+    let mut cache = AnswerCache::default();
     loop {
         let (len, src) = tokio::select! {
             () = stop.cancelled() => return,
@@ -53,15 +55,27 @@ async fn receive_loop(socket: Arc<UdpSocket>, handler: DnsHandler, stop: Cancell
             },
         };
         let request = &buf[..len];
+        let cache_at = handler.cache_key_index();
+        if let Some((index, max_age)) = cache_at
+            && cache.answer(request, index, max_age, &mut out)
+        {
+            send(&socket, &out, src).await;
+            continue;
+        }
         // Answer inline when the answer is ready at once (the usual case: stale reads of
         // the local state); otherwise drop this attempt and answer in a task of its own.
         let ready = {
-            let mut fut = pin!(handler.answer_datagram(request, &mut out));
+            let mut fut = pin!(handler.answer_datagram_cacheable(request, &mut out));
             poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx))).await
         };
         match ready {
-            Poll::Ready(true) => send(&socket, &out, src).await,
-            Poll::Ready(false) => {}
+            Poll::Ready(Some(complete)) => {
+                if complete && let Some((index, _)) = cache_at {
+                    cache.insert(request, index, &out);
+                }
+                send(&socket, &out, src).await;
+            }
+            Poll::Ready(None) => {}
             Poll::Pending => {
                 let (socket, handler, request) =
                     (socket.clone(), handler.clone(), request.to_vec());
@@ -92,14 +106,20 @@ impl DnsHandler {
     /// than a header, or a response). A header followed by something unreadable is
     /// answered FORMERR.
     pub async fn answer_datagram(&self, request: &[u8], out: &mut Vec<u8>) -> bool {
+        self.answer_datagram_cacheable(request, out).await.is_some()
+    }
+
+    /// [`Self::answer_datagram`], saying for an answer whether it is complete (see
+    /// [`Response::complete`]); `None` when nothing is to be sent.
+    async fn answer_datagram_cacheable(&self, request: &[u8], out: &mut Vec<u8>) -> Option<bool> {
         out.clear();
         let mut decoder = BinDecoder::new(request);
         let Ok(header) = Header::read(&mut decoder) else {
-            return false;
+            return None;
         };
         if header.metadata.message_type == MessageType::Response {
             // Never answer responses: no reflection.
-            return false;
+            return None;
         }
         let message = match Message::from_vec(request) {
             Ok(m) => m,
@@ -108,7 +128,7 @@ impl DnsHandler {
                 let mut meta = Metadata::response_from_request(&header.metadata);
                 meta.response_code = ResponseCode::FormErr;
                 encode(&Response::empty(meta), &[], out, 512);
-                return true;
+                return Some(false);
             }
         };
         let reply = self
@@ -121,14 +141,19 @@ impl DnsHandler {
             )
             .await;
         let max = reply.edns.as_ref().map_or(512, |e| e.max_payload());
-        encode(&reply, &message.queries, out, max);
-        true
+        let encoded = encode(&reply, &message.queries, out, max);
+        Some(encoded && reply.complete)
     }
 }
 
 /// Encodes `reply` with `queries` echoed; a reply that does not encode within `max`
-/// bytes becomes a bare SERVFAIL.
-fn encode(reply: &Response, queries: &[hickory_proto::op::Query], out: &mut Vec<u8>, max: u16) {
+/// bytes becomes a bare SERVFAIL (and `false` is returned).
+fn encode(
+    reply: &Response,
+    queries: &[hickory_proto::op::Query],
+    out: &mut Vec<u8>,
+    max: u16,
+) -> bool {
     let result = {
         let mut encoder = BinEncoder::new(out);
         encoder.set_max_size(max);
@@ -143,7 +168,8 @@ fn encode(reply: &Response, queries: &[hickory_proto::op::Query], out: &mut Vec<
             &mut encoder,
         )
     };
-    if let Err(e) = result {
+    let Err(e) = result else { return true };
+    {
         debug!(error = %e, "failed to encode DNS response");
         out.clear();
         let mut meta = Metadata::new(reply.meta.id, MessageType::Response, OpCode::Query);
@@ -159,4 +185,5 @@ fn encode(reply: &Response, queries: &[hickory_proto::op::Query], out: &mut Vec<
             out.clear();
         }
     }
+    false
 }
