@@ -1,12 +1,11 @@
 //! UDP without a task per datagram: a few receive loops share the socket and answer
 //! inline (parse, answer, encode, send). A question whose answer is not ready at the
-//! first poll (a recursor, a read that waits on the leader) moves to a task of its own,
-//! so one slow question never holds up the others.
+//! first poll (a recursor, a read that waits on the leader) continues in a task of its
+//! own, so one slow question never holds up the others.
 
 use std::future::{Future as _, poll_fn};
 use std::io;
 use std::net::SocketAddr;
-use std::pin::pin;
 use std::sync::Arc;
 use std::task::Poll;
 
@@ -63,26 +62,28 @@ async fn receive_loop(socket: Arc<UdpSocket>, handler: DnsHandler, stop: Cancell
             continue;
         }
         // Answer inline when the answer is ready at once (the usual case: stale reads of
-        // the local state); otherwise drop this attempt and answer in a task of its own.
-        let ready = {
-            let mut fut = pin!(handler.answer_datagram_cacheable(request, &mut out));
-            poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx))).await
-        };
-        match ready {
-            Poll::Ready(Some(complete)) => {
+        // the local state); otherwise the same future finishes in a task of its own.
+        let mut answer = Box::pin({
+            let (handler, request) = (handler.clone(), request.to_vec());
+            async move {
+                let mut out = Vec::with_capacity(512);
+                let complete = handler.answer_datagram_cacheable(&request, &mut out).await;
+                complete.map(|c| (c, out))
+            }
+        });
+        match poll_fn(|cx| Poll::Ready(answer.as_mut().poll(cx))).await {
+            Poll::Ready(Some((complete, bytes))) => {
                 if complete && let Some((index, _)) = cache_at {
-                    cache.insert(request, index, &out);
+                    cache.insert(request, index, &bytes);
                 }
-                send(&socket, &out, src).await;
+                send(&socket, &bytes, src).await;
             }
             Poll::Ready(None) => {}
             Poll::Pending => {
-                let (socket, handler, request) =
-                    (socket.clone(), handler.clone(), request.to_vec());
+                let socket = socket.clone();
                 tokio::spawn(async move {
-                    let mut out = Vec::new();
-                    if handler.answer_datagram(&request, &mut out).await {
-                        send(&socket, &out, src).await;
+                    if let Some((_, bytes)) = answer.await {
+                        send(&socket, &bytes, src).await;
                     }
                 });
             }

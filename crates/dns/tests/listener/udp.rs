@@ -241,3 +241,47 @@ async fn trimmed_answers_keep_varying() {
     assert!(sets.len() > 2, "answers vary: {sets:?}");
     f.stop().await;
 }
+
+#[tokio::test]
+async fn a_question_waiting_on_a_recursor_holds_up_no_other() {
+    // A recursor that reads questions and never answers.
+    let silent = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let settings = DnsSettings {
+        recursors: vec![silent.local_addr().unwrap()],
+        recursor_timeout: Duration::from_secs(30),
+        ..DnsSettings::default()
+    };
+    let f = Fixture::start(settings).await;
+    two_webs(&f).await;
+    let sock = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let outside = query("example.com.", RecordType::A, None);
+    sock.send_to(&outside.to_vec().unwrap(), f.addr)
+        .await
+        .unwrap();
+    // The recursor is asked once, not again when the question moves to a task.
+    let mut buf = vec![0u8; 65535];
+    let (n, _) = tokio::time::timeout(ALL_REPLIES, silent.recv_from(&mut buf))
+        .await
+        .expect("forwarded")
+        .unwrap();
+    let forwarded = Message::from_vec(&buf[..n]).unwrap();
+    assert_eq!(forwarded.queries[0].name().to_string(), "example.com.");
+    // Catalog questions are answered while the recursor keeps silent (well within its
+    // 30 s timeout).
+    for _ in 0..3 {
+        let r = tokio::time::timeout(
+            ALL_REPLIES,
+            ask(f.addr, "web.service.consul.", RecordType::A),
+        )
+        .await
+        .expect("answered while a recursor question waits");
+        assert_eq!(r.answers.len(), 2);
+    }
+    assert!(
+        tokio::time::timeout(Duration::from_millis(200), silent.recv_from(&mut buf))
+            .await
+            .is_err(),
+        "the outside question was forwarded twice"
+    );
+    f.stop().await;
+}
