@@ -129,6 +129,13 @@ pub trait Backend: Send + Sync + 'static {
         opts: QueryOptions,
     ) -> Result<(QueryMeta, Vec<HealthCheck>), BackendError>;
 
+    /// The catalog's index (nodes, services, checks) in the state this agent reads
+    /// stale catalog reads from, without reading anything; `None` (the default) when
+    /// those reads are answered elsewhere (a client agent), so nothing may be cached by it.
+    fn local_catalog_index(&self) -> Option<u64> {
+        None
+    }
+
     /// Instances of `name` (carrying every tag in `tags`) with their node and checks;
     /// with `passing`, only those whose every check passes.
     async fn health_service(

@@ -199,6 +199,13 @@ impl Backend for LocalBackend {
         dispatch!(self.health_service(name, tags, passing, opts))
     }
 
+    fn local_catalog_index(&self) -> Option<u64> {
+        match &self.target {
+            Target::Server(s) => Some(s.catalog_index()),
+            Target::Remote(_) => None,
+        }
+    }
+
     async fn health_state(
         &self,
         state: &str,

@@ -3,12 +3,13 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use hickory_net::runtime::Time;
 use hickory_net::xfer::Protocol;
 use hickory_proto::op::{Edns, Header, Message, Metadata, OpCode, Query, ResponseCode};
 use hickory_proto::rr::rdata::opt::{ClientSubnet, EdnsCode, EdnsOption};
-use hickory_proto::rr::{DNSClass, Name, RecordType};
+use hickory_proto::rr::{DNSClass, Name, Record, RecordType};
 use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseInfo};
 use hickory_server::zone_handler::MessageResponseBuilder;
 use praetor_agent::{Backend, BackendError};
@@ -21,6 +22,9 @@ use crate::name::{Lookup, Route, Zones};
 use crate::records;
 use crate::recursor;
 use crate::trim::{self, Limits};
+
+/// The longest a cached UDP answer is used, even while the catalog does not change.
+const MAX_CACHE_AGE: Duration = Duration::from_secs(1);
 
 /// Answers DNS questions from the catalog behind a [`Backend`].
 #[derive(Clone)]
@@ -282,19 +286,62 @@ fn servfail(e: &BackendError) -> Reply {
     Reply::empty(ResponseCode::ServFail, false)
 }
 
-#[async_trait::async_trait]
-impl RequestHandler for DnsHandler {
-    async fn handle_request<R: ResponseHandler, T: Time>(
+/// A reply ready to encode: header fields, the three record sections and the OPT record.
+/// The question section is the request's, echoed.
+#[derive(Debug)]
+pub(crate) struct Response {
+    pub(crate) meta: Metadata,
+    pub(crate) answers: Vec<Record>,
+    pub(crate) authorities: Vec<Record>,
+    pub(crate) additionals: Vec<Record>,
+    pub(crate) edns: Option<Edns>,
+    /// Whether every record the lookup found is in the reply: nothing trimmed, no
+    /// record limit reached (so a reshuffle of its answers is an equally good reply).
+    pub(crate) complete: bool,
+}
+
+impl Response {
+    pub(crate) fn empty(meta: Metadata) -> Self {
+        Self {
+            meta,
+            answers: Vec::new(),
+            authorities: Vec::new(),
+            additionals: Vec::new(),
+            edns: None,
+            complete: false,
+        }
+    }
+}
+
+impl DnsHandler {
+    /// The catalog index an answer computed now would be cached under, and for how
+    /// long such an entry may be used: `None` when answers must not be cached (reads
+    /// are not stale reads of this agent's own state). The age bound keeps a server cut
+    /// off from its leader from answering from the cache much past `max_stale`.
+    pub(crate) fn cache_key_index(&self) -> Option<(u64, Duration)> {
+        if !self.settings.allow_stale {
+            return None;
+        }
+        let ttl = self.settings.max_stale.min(MAX_CACHE_AGE);
+        if ttl.is_zero() {
+            return None;
+        }
+        Some((self.backend.local_catalog_index()?, ttl))
+    }
+
+    /// The response to a parsed request (any transport): refusals of what is not
+    /// served, else the answer fitted to the transport. `raw` is the request as received.
+    pub(crate) async fn respond(
         &self,
-        request: &Request,
-        mut response: R,
-    ) -> ResponseInfo {
-        let recursion = !self.settings.recursors.is_empty();
-        let mut meta = Metadata::response_from_request(&request.metadata);
-        meta.recursion_available = recursion;
-        let builder = MessageResponseBuilder::from_message_request(request);
-        let queries = request.queries.queries();
-        let refusal = if request.metadata.op_code != OpCode::Query {
+        request: &Metadata,
+        queries: &[Query],
+        edns: Option<&Edns>,
+        raw: &[u8],
+        udp: bool,
+    ) -> Response {
+        let mut meta = Metadata::response_from_request(request);
+        meta.recursion_available = !self.settings.recursors.is_empty();
+        let refusal = if request.op_code != OpCode::Query {
             Some(ResponseCode::NotImp)
         } else if queries.len() != 1 {
             Some(ResponseCode::FormErr)
@@ -303,61 +350,92 @@ impl RequestHandler for DnsHandler {
         {
             // Other classes (CHAOS …) and zone transfers are not served.
             Some(ResponseCode::NotImp)
-        } else if request.edns.as_ref().is_some_and(|e| e.version() > 0) {
+        } else if edns.is_some_and(|e| e.version() > 0) {
             Some(ResponseCode::BADVERS)
         } else {
             None
         };
         if let Some(code) = refusal {
             meta.response_code = code;
-            return send(&mut response, builder.build_no_records(meta), meta).await;
+            return Response::empty(meta);
         }
-        let query = queries[0].original();
-        let udp = request.protocol() == Protocol::Udp;
-        match self.answer(query, request.as_slice(), udp).await {
+        let query = &queries[0];
+        match self.answer(query, raw, udp).await {
             Outcome::Relay(upstream) => {
                 let mut meta = upstream.metadata;
-                meta.id = request.metadata.id;
+                meta.id = request.id;
                 meta.recursion_available = true;
-                let mut builder = builder;
-                if let Some(edns) = &request.edns {
-                    builder.edns(edns);
-                }
-                let msg = builder.build(
+                Response {
                     meta,
-                    upstream.answers.iter(),
-                    upstream.authorities.iter(),
-                    [],
-                    upstream.additionals.iter(),
-                );
-                send(&mut response, msg, meta).await
+                    answers: upstream.answers,
+                    authorities: upstream.authorities,
+                    additionals: upstream.additionals,
+                    edns: edns.cloned(),
+                    complete: false,
+                }
             }
             Outcome::Reply(mut reply) => {
-                let edns = response_edns(request.edns.as_ref(), &reply, udp);
+                let reply_edns = response_edns(edns, &reply, udp);
                 let limits = Limits::new(
                     udp,
-                    request.edns.as_ref().map(Edns::max_payload),
+                    edns.map(Edns::max_payload),
                     self.settings.udp_answer_limit,
                     query.query_type() == RecordType::SRV,
                 );
-                let trimmed = trim::fit(&mut reply, query, edns.as_ref(), limits);
+                let limit = self.settings.a_record_limit;
+                let limited = limit != 0 && reply.answers.len() >= limit;
+                let trimmed = trim::fit(&mut reply, query, reply_edns.as_ref(), limits);
                 meta.authoritative = reply.authoritative;
                 meta.response_code = reply.rcode;
                 meta.truncation = trimmed && udp && self.settings.enable_truncate;
-                let mut builder = builder;
-                if let Some(edns) = &edns {
-                    builder.edns(edns);
-                }
-                let msg = builder.build(
+                Response {
                     meta,
-                    reply.answers.iter(),
-                    reply.authorities.iter(),
-                    [],
-                    reply.additionals.iter(),
-                );
-                send(&mut response, msg, meta).await
+                    answers: reply.answers,
+                    authorities: reply.authorities,
+                    additionals: reply.additionals,
+                    edns: reply_edns,
+                    complete: !trimmed && !limited,
+                }
             }
         }
+    }
+}
+
+#[async_trait::async_trait]
+impl RequestHandler for DnsHandler {
+    async fn handle_request<R: ResponseHandler, T: Time>(
+        &self,
+        request: &Request,
+        mut response: R,
+    ) -> ResponseInfo {
+        let udp = request.protocol() == Protocol::Udp;
+        let queries: Vec<Query> = request
+            .queries
+            .queries()
+            .iter()
+            .map(|q| q.original().clone())
+            .collect();
+        let reply = self
+            .respond(
+                &request.metadata,
+                &queries,
+                request.edns.as_ref(),
+                request.as_slice(),
+                udp,
+            )
+            .await;
+        let mut builder = MessageResponseBuilder::from_message_request(request);
+        if let Some(edns) = &reply.edns {
+            builder.edns(edns);
+        }
+        let msg = builder.build(
+            reply.meta,
+            reply.answers.iter(),
+            reply.authorities.iter(),
+            [],
+            reply.additionals.iter(),
+        );
+        send(&mut response, msg, reply.meta).await
     }
 }
 

@@ -6,6 +6,7 @@
 //! The name grammar ([`name`]) and the reply building ([`answer`], [`trim`]) are pure.
 
 pub mod answer;
+mod cache;
 mod config;
 #[doc(hidden)]
 pub mod fuzzing;
@@ -15,6 +16,7 @@ pub mod records;
 mod recursor;
 mod server;
 pub mod trim;
+mod udp;
 
 pub use config::{DnsSettings, parse_recursor};
 pub use handler::{DnsHandler, Outcome};

@@ -1,11 +1,15 @@
 //! The listeners: one UDP socket and one TCP listener on the same address and port.
+//! UDP is served by our own receive loops ([`crate::udp`]), TCP by hickory-server.
 
 use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use hickory_server::Server;
 use tokio::net::{TcpListener, UdpSocket};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
 
 use crate::handler::DnsHandler;
 
@@ -40,19 +44,28 @@ impl DnsListeners {
         self.udp.local_addr()
     }
 
-    /// Starts answering with `handler`.
+    /// Starts answering with `handler`: one UDP receive loop per runtime worker.
     pub fn serve(self, handler: DnsHandler) -> DnsServer {
         let addr = self.udp.local_addr().ok();
+        let loops = tokio::runtime::Handle::current().metrics().num_workers();
+        let stop = CancellationToken::new();
+        let udp = crate::udp::spawn(Arc::new(self.udp), handler.clone(), loops, stop.clone());
         let mut server = Server::new(handler);
-        server.register_socket(self.udp);
         server.register_listener(self.tcp, TCP_IDLE_TIMEOUT, usize::from(u16::MAX));
-        DnsServer { server, addr }
+        DnsServer {
+            server,
+            udp,
+            stop,
+            addr,
+        }
     }
 }
 
 /// A running DNS server.
 pub struct DnsServer {
     server: Server<DnsHandler>,
+    udp: JoinSet<()>,
+    stop: CancellationToken,
     addr: Option<SocketAddr>,
 }
 
@@ -64,6 +77,8 @@ impl DnsServer {
 
     /// Stops accepting questions and waits for those in flight.
     pub async fn shutdown(mut self) {
+        self.stop.cancel();
+        while self.udp.join_next().await.is_some() {}
         if let Err(e) = self.server.shutdown_gracefully().await {
             tracing::debug!(error = %e, "DNS server stopped with an error");
         }

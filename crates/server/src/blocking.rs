@@ -54,12 +54,13 @@ impl Server {
         let deadline = tokio::time::Instant::now() + self.blocking_wait(opts.max_wait);
         loop {
             self.check_consistency(opts.consistency).await?;
-            let mut watch = watch();
+            // A read that will not block (no index to wait past) needs no watch.
+            let mut watch = (opts.min_index != 0).then(&watch);
             let (index, result) = query(&self.store.view());
             let index = index.max(1);
-            if opts.min_index == 0 || index > opts.min_index {
+            let Some(watch) = watch.as_mut().filter(|_| index <= opts.min_index) else {
                 return Ok((self.query_meta(index, opts.consistency), result));
-            }
+            };
             tokio::select! {
                 () = watch.changed() => {}
                 // Nothing the query read has changed since it ran, so its result is current.

@@ -238,6 +238,22 @@ impl Server {
         status.leader_addr.unwrap_or_default()
     }
 
+    /// The catalog's index in this server's own state: the highest of the nodes,
+    /// services and checks tables. Reads nothing else and waits on nothing: what an
+    /// answer cache over stale catalog reads is keyed on (any catalog write moves it).
+    pub fn catalog_index(&self) -> u64 {
+        let view = self.store.view();
+        [
+            praetor_state::Table::Nodes,
+            praetor_state::Table::Services,
+            praetor_state::Table::Checks,
+        ]
+        .into_iter()
+        .map(|t| view.table_index(t))
+        .max()
+        .unwrap_or(0)
+    }
+
     /// The voters' server RPC addresses (`/v1/status/peers`).
     pub fn peers(&self) -> Vec<String> {
         self.raft

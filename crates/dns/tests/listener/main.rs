@@ -9,3 +9,4 @@ mod limits;
 mod lookups;
 mod recursors;
 mod support;
+mod udp;
