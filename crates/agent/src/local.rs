@@ -130,6 +130,16 @@ impl Backend for LocalBackend {
         dispatch!(self.kv_read(query, opts))
     }
 
+    fn kv_watch(&self, query: &KvQuery, opts: &QueryOptions) -> Option<crate::KvWatch> {
+        match &self.target {
+            Target::Server(s) => {
+                let (watch, index, wait) = s.kv_watch(query, opts)?;
+                Some(crate::KvWatch { index, watch, wait })
+            }
+            Target::Remote(_) => None,
+        }
+    }
+
     async fn kv_write(&self, req: KvRequest) -> Result<bool, BackendError> {
         dispatch!(self.kv_apply(req))
     }
