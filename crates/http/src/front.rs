@@ -16,6 +16,7 @@ mod answer;
 mod handover;
 mod head;
 mod park;
+mod shared;
 
 use std::io;
 use std::sync::Arc;
@@ -86,6 +87,8 @@ pub(crate) struct Front {
     pub(crate) router: Router,
     pub(crate) app: Arc<App>,
     pub(crate) counters: Arc<Counters>,
+    /// Responses shared by identical woken reads.
+    pub(crate) answers: shared::Answers,
 }
 
 /// Accepts connections until the app's shutdown token fires, then waits for every
@@ -143,21 +146,40 @@ async fn connection(mut stream: TcpStream, front: Arc<Front>) {
         if pending.is_empty() {
             pending = Vec::new();
         }
-        let target = match parking {
-            None => None,
+        // The target to answer instead of the head's own, and the index a parked read
+        // was woken at.
+        let (target, woken) = match parking {
+            None => (None, None),
             Some((query, opts, watch)) => {
                 let parked = park::park(&stream, &mut pending, &front, &query, &opts, watch);
                 match parked.await {
                     Parked::Closed => return,
-                    Parked::Ready => None,
-                    Parked::TimedOut => head::target(&head).map(|t| head::without_index(&t)),
+                    Parked::Now => (None, None),
+                    Parked::Ready(index) => (None, Some(index)),
+                    Parked::TimedOut => {
+                        let target = head::target(&head).map(|t| head::without_index(&t));
+                        (target, None)
+                    }
                 }
             }
         };
         let Some(req) = head::request(&head, target.as_deref()) else {
             return;
         };
-        let answered = Box::pin(answer::answer(&front.router, req, plain, &mut stream)).await;
+        let answered = Box::pin(async {
+            match woken {
+                Some(index) => {
+                    let target = head::target(&head).unwrap_or_default();
+                    let whole = front.answers.get(&front.router, &target, index, req).await;
+                    match whole {
+                        Some(whole) => answer::write(&whole, plain, &mut stream).await,
+                        None => Ok(false),
+                    }
+                }
+                None => answer::answer(&front.router, req, plain, &mut stream).await,
+            }
+        })
+        .await;
         if !answered.unwrap_or(false) {
             let _ = tokio::io::AsyncWriteExt::shutdown(&mut stream).await;
             return;

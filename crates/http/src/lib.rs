@@ -116,6 +116,7 @@ pub async fn serve_counted(
             router,
             app,
             counters,
+            answers: Default::default(),
         },
     )
     .await?;

@@ -7,11 +7,30 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
+use bytes::Bytes;
 use tokio::io::AsyncWriteExt as _;
 use tokio::net::TcpStream;
 use tower::ServiceExt as _;
 
 use super::head::Plain;
+
+/// A whole response from the router.
+pub(super) struct Whole {
+    parts: axum::http::response::Parts,
+    body: Bytes,
+}
+
+/// Runs `req` through `router` and collects the body; `None` when the body fails (no
+/// handler streams, so this does not happen).
+pub(super) async fn respond(router: &Router, req: Request<Body>) -> Option<Whole> {
+    let resp = match router.clone().oneshot(req).await {
+        Ok(resp) => resp,
+        Err(never) => match never {},
+    };
+    let (parts, body) = resp.into_parts();
+    let body = axum::body::to_bytes(body, usize::MAX).await.ok()?;
+    Some(Whole { parts, body })
+}
 
 /// Runs `req` through `router` and writes the answer. `Ok(false)` when the connection
 /// must close afterwards.
@@ -21,18 +40,23 @@ pub(super) async fn answer(
     plain: Plain,
     stream: &mut TcpStream,
 ) -> std::io::Result<bool> {
-    let resp = match router.clone().oneshot(req).await {
-        Ok(resp) => resp,
-        Err(never) => match never {},
+    // A body that fails is answered as hyper would: not at all.
+    let Some(whole) = respond(router, req).await else {
+        return Ok(false);
     };
-    let (parts, body) = resp.into_parts();
-    let (bytes, keep_alive) = match axum::body::to_bytes(body, usize::MAX).await {
-        Ok(body) => (encode(&parts, &body, plain), plain.keep_alive),
-        // No handler streams; a body that fails is answered as hyper would: not at all.
-        Err(_) => return Ok(false),
-    };
+    write(&whole, plain, stream).await
+}
+
+/// Writes `whole` as the answer to `plain`. `Ok(false)` when the connection must close
+/// afterwards.
+pub(super) async fn write(
+    whole: &Whole,
+    plain: Plain,
+    stream: &mut TcpStream,
+) -> std::io::Result<bool> {
+    let bytes = encode(&whole.parts, &whole.body, plain);
     stream.write_all(&bytes).await?;
-    Ok(keep_alive)
+    Ok(plain.keep_alive)
 }
 
 /// The response's bytes.

@@ -10,9 +10,10 @@ use super::{Front, Gauge, MAX_HEAD, try_read_into};
 
 /// How a parked read ended.
 pub(super) enum Parked {
-    /// The index moved past the requested one (or the agent stops, or no longer
-    /// answers the read itself): run it now, as asked.
-    Ready,
+    /// The index moved past the requested one, to this one: run it now, as asked.
+    Ready(u64),
+    /// The agent stops, or no longer answers the read itself: run it now, as asked.
+    Now,
     /// The wait is over: answer at once with the current result.
     TimedOut,
     /// The client closed the connection.
@@ -36,17 +37,17 @@ pub(super) async fn park(
     let mut listen = pending.len() < MAX_HEAD;
     loop {
         if watch.index > opts.min_index {
-            return Parked::Ready;
+            return Parked::Ready(watch.index);
         }
         tokio::select! {
             () = watch.watch.changed() => {
                 match front.app.backend.kv_watch(query, opts) {
                     Some(next) => watch = next,
-                    None => return Parked::Ready,
+                    None => return Parked::Now,
                 }
             }
             () = &mut deadline => return Parked::TimedOut,
-            () = front.app.shutdown.cancelled() => return Parked::Ready,
+            () = front.app.shutdown.cancelled() => return Parked::Now,
             ready = stream.readable(), if listen => {
                 if ready.is_err() {
                     return Parked::Closed;

@@ -435,3 +435,59 @@ async fn shutdown_answers_parked_queries_and_closes_idle_connections() {
     assert_eq!(a.body, b"agent is shutting down");
     assert!(idle.closed().await);
 }
+
+#[tokio::test]
+async fn woken_reads_of_one_target_share_one_answer() {
+    let backend = Arc::new(FakeBackend {
+        store: Some(praetor_state::Store::new()),
+        ..FakeBackend::default()
+    });
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let counters = Arc::new(Counters::default());
+    let stop = CancellationToken::new();
+    let _guard = stop.clone().drop_guard();
+    tokio::spawn(serve_counted(
+        listener,
+        backend.clone(),
+        HttpConfig::default(),
+        stop,
+        counters.clone(),
+    ));
+    let mut writer = Client::connect(addr).await;
+    writer
+        .send(b"PUT /v1/kv/k HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\nv1")
+        .await;
+    assert_eq!(writer.answer().await.status, 200);
+    let index = writer.get("/v1/kv/k").await.index();
+
+    let mut watchers = Vec::new();
+    for _ in 0..20 {
+        let mut w = Client::connect(addr).await;
+        w.send(
+            format!("GET /v1/kv/k?index={index}&wait=5m HTTP/1.1\r\nHost: t\r\n\r\n").as_bytes(),
+        )
+        .await;
+        watchers.push(w);
+    }
+    eventually("twenty queries park", || counters.parked() == 20).await;
+    writer
+        .send(b"PUT /v1/kv/k HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\nv2")
+        .await;
+    assert_eq!(writer.answer().await.status, 200);
+    let mut bodies = Vec::new();
+    for w in &mut watchers {
+        let a = w.answer().await;
+        assert_eq!(a.status, 200);
+        assert!(a.index() > index);
+        bodies.push(a.body);
+    }
+    bodies.dedup();
+    assert_eq!(bodies.len(), 1, "one answer for all");
+    let blocking_reads = backend
+        .reads()
+        .iter()
+        .filter(|(_, opts)| opts.min_index == index)
+        .count();
+    assert_eq!(blocking_reads, 1, "the read ran once for twenty watchers");
+}
