@@ -100,6 +100,14 @@ pub trait Backend: Send + Sync + 'static {
         None
     }
 
+    /// After a [`KvWatch`]'s watch fired: the index a read of `query` would answer with
+    /// now (the same watch goes on covering it). `None` when this agent no longer
+    /// answers it itself.
+    fn kv_index(&self, query: &KvQuery) -> Option<u64> {
+        let _ = query;
+        None
+    }
+
     /// A KV write through Raft; `Ok(false)` when a condition (CAS, lock) did not hold.
     async fn kv_write(&self, req: KvRequest) -> Result<bool, BackendError>;
 

@@ -140,6 +140,13 @@ impl Backend for LocalBackend {
         }
     }
 
+    fn kv_index(&self, query: &KvQuery) -> Option<u64> {
+        match &self.target {
+            Target::Server(s) => Some(s.kv_index(query)),
+            Target::Remote(_) => None,
+        }
+    }
+
     async fn kv_write(&self, req: KvRequest) -> Result<bool, BackendError> {
         dispatch!(self.kv_apply(req))
     }

@@ -24,6 +24,8 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::Router;
+use axum::body::Body;
+use axum::http::Request;
 use praetor_agent::KvWatch;
 use praetor_types::{KvQuery, QueryOptions};
 use tokio::net::{TcpListener, TcpStream};
@@ -139,20 +141,19 @@ async fn connection(mut stream: TcpStream, front: Arc<Front>) {
             }
             Scan::Partial | Scan::Other => break,
         };
-        let Some(parking) = prepare(&front, &pending[..plain.len]) else {
+        let Some(step) = prepare(&front, &pending[..plain.len]) else {
             break;
         };
         let head: Box<[u8]> = pending.drain(..plain.len).collect();
         if pending.is_empty() {
             pending = Vec::new();
         }
-        // The target to answer instead of the head's own, and the index a parked read
-        // was woken at.
-        let (target, woken) = match parking {
-            None => (None, None),
-            Some((query, opts, watch)) => {
+        // The request, and the index a parked read was woken at.
+        let (req, woken) = match step {
+            Step::Answer(req) => (*req, None),
+            Step::Park(query, opts, watch) => {
                 let parked = park::park(&stream, &mut pending, &front, &query, &opts, watch);
-                match parked.await {
+                let (target, woken) = match parked.await {
                     Parked::Closed => return,
                     Parked::Now => (None, None),
                     Parked::Ready(index) => (None, Some(index)),
@@ -160,11 +161,12 @@ async fn connection(mut stream: TcpStream, front: Arc<Front>) {
                         let target = head::target(&head).map(|t| head::without_index(&t));
                         (target, None)
                     }
-                }
+                };
+                let Some(req) = head::request(&head, target.as_deref()) else {
+                    return;
+                };
+                (req, woken)
             }
-        };
-        let Some(req) = head::request(&head, target.as_deref()) else {
-            return;
         };
         let answered = Box::pin(async {
             match woken {
@@ -191,26 +193,30 @@ async fn connection(mut stream: TcpStream, front: Arc<Front>) {
     Box::pin(handover::serve(stream, pending, router, stop)).await;
 }
 
-/// What a plain head needs before the router: `None` when hyper must take it (the
-/// `http` crate refuses its target or a header); `Some(Some(…))` for a blocking KV
-/// read to park, with its query, options and watch.
-#[allow(clippy::option_option)]
-fn prepare(front: &Front, head: &[u8]) -> Option<Option<(KvQuery, QueryOptions, KvWatch)>> {
+/// What to do with a plain head.
+enum Step {
+    /// Answer it now (boxed: a parked connection holds no request).
+    Answer(Box<Request<Body>>),
+    /// A blocking KV read to park first, with its query, options and watch.
+    Park(KvQuery, QueryOptions, KvWatch),
+}
+
+/// What to do with a plain head; `None` when hyper must take it (the `http` crate
+/// refuses its target or a header).
+fn prepare(front: &Front, head: &[u8]) -> Option<Step> {
     let req = head::request(head, None)?;
-    let blocking = req.uri().query().is_some_and(|q| q.contains("index="));
-    if !blocking {
-        return Some(None);
+    // Only a request line with `index=` in it can be a blocking read.
+    let line = head.split(|b| *b == b'\n').next().unwrap_or_default();
+    if !line.windows(6).any(|w| w == b"index=") {
+        return Some(Step::Answer(Box::new(req)));
     }
     let Some((query, opts)) = crate::kv::blocking_read(&front.app, req.uri(), req.headers()) else {
-        return Some(None);
+        return Some(Step::Answer(Box::new(req)));
     };
-    Some(
-        front
-            .app
-            .backend
-            .kv_watch(&query, &opts)
-            .map(|watch| (query, opts, watch)),
-    )
+    Some(match front.app.backend.kv_watch(&query, &opts) {
+        Some(watch) => Step::Park(query, opts, watch),
+        None => Step::Answer(Box::new(req)),
+    })
 }
 
 /// Waits for more bytes (or, on an idle connection, for shutdown). `false` when the

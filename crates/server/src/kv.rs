@@ -99,6 +99,12 @@ impl Server {
         let index = kv_index(&self.store.view(), query).max(1);
         Some((watch, index, self.blocking_wait(opts.max_wait)))
     }
+
+    /// The index a KV read of `query` answers with now (never 0); after a watch from
+    /// [`Server::kv_watch`] fired, the same watch goes on covering the read.
+    pub fn kv_index(&self, query: &KvQuery) -> u64 {
+        kv_index(&self.store.view(), query).max(1)
+    }
 }
 
 /// The watch covering `query`: its key, or its prefix.

@@ -71,12 +71,13 @@ pub async fn run(cfg: &Config, server: &Praetor) -> anyhow::Result<Table> {
         tasks.spawn(async move {
             let r = c.get(&path).await;
             let at = Instant::now();
-            drop(c);
             // Honest answers only: a 200 with the entry in its body, at a newer index.
             let ok = r.is_ok_and(|a| {
                 a.status == 200 && a.body_len > 0 && a.index.is_some_and(|i| i > index)
             });
-            (ok, at)
+            // The connection stays open until every watcher has answered, as a watcher's
+            // would for its next query: closing is not part of answering.
+            (ok, at, c)
         });
     }
     let rss_blocked = settled_rss_kib(pid, settle).await?;
@@ -91,13 +92,15 @@ pub async fn run(cfg: &Config, server: &Praetor) -> anyhow::Result<Table> {
     anyhow::ensure!(status.is_success(), "PUT {KEY}: {status}");
     let mut after = Vec::with_capacity(n);
     let mut early = 0usize;
+    let mut answered = Vec::with_capacity(n);
     let mut failed = 0usize;
     let deadline = Duration::from_secs(120);
     while let Some(joined) = tokio::time::timeout(deadline, tasks.join_next())
         .await
         .context("watchers still blocked 120 s after the write")?
     {
-        let (ok, at) = joined?;
+        let (ok, at, c) = joined?;
+        answered.push(c);
         if !ok {
             failed += 1;
         } else if at < sent {
@@ -107,6 +110,7 @@ pub async fn run(cfg: &Config, server: &Praetor) -> anyhow::Result<Table> {
         }
     }
     let cpu = (cpu_ms(pid)? - cpu_before.0, cpu_ms(me)? - cpu_before.1);
+    drop(answered);
     if after.is_empty() {
         bail!("no watcher answered after the write");
     }
@@ -143,6 +147,12 @@ pub async fn run(cfg: &Config, server: &Praetor) -> anyhow::Result<Table> {
     t.row(vec![
         "write acknowledged → all answered".into(),
         format!("{:.1} ms", all - ack_ms),
+        String::new(),
+        String::new(),
+    ]);
+    t.row(vec![
+        "first watcher answered → all answered (the fan-out alone)".into(),
+        format!("{:.1} ms", all - after[0]),
         String::new(),
         String::new(),
     ]);

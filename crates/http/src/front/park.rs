@@ -41,8 +41,9 @@ pub(super) async fn park(
         }
         tokio::select! {
             () = watch.watch.changed() => {
-                match front.app.backend.kv_watch(query, opts) {
-                    Some(next) => watch = next,
+                // The watch goes on: only writes after this point wake it again.
+                match front.app.backend.kv_index(query) {
+                    Some(index) => watch.index = index,
                     None => return Parked::Now,
                 }
             }

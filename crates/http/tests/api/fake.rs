@@ -265,6 +265,17 @@ impl Backend for FakeBackend {
         })
     }
 
+    fn kv_index(&self, query: &KvQuery) -> Option<u64> {
+        let (Some(store), KvQuery::Get { key }) = (&self.store, query) else {
+            return None;
+        };
+        let view = store.view();
+        let index = view
+            .kv_get(key)
+            .map_or_else(|| view.kv_table_index(), |e| e.modify_index);
+        Some(index.max(1))
+    }
+
     async fn kv_write(&self, req: KvRequest) -> Result<bool, BackendError> {
         if let Some(store) = &self.store {
             let index = self
