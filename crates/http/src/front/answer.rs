@@ -63,7 +63,12 @@ pub(super) async fn write(
 fn encode(parts: &axum::http::response::Parts, body: &[u8], plain: Plain) -> Vec<u8> {
     let mut out = Vec::with_capacity(256 + body.len());
     let status = parts.status;
-    out.extend_from_slice(b"HTTP/1.1 ");
+    // hyper answers an HTTP/1.0 request in HTTP/1.0.
+    out.extend_from_slice(if plain.http10 {
+        b"HTTP/1.0 "
+    } else {
+        b"HTTP/1.1 "
+    });
     out.extend_from_slice(status.as_str().as_bytes());
     out.push(b' ');
     out.extend_from_slice(status.canonical_reason().unwrap_or("").as_bytes());

@@ -251,6 +251,19 @@ async fn connection_close_and_http10_close_after_the_answer() {
     assert_eq!(c.answer().await.status, 200);
     assert!(c.closed().await);
 
+    // As hyper does, in HTTP/1.0.
+    let mut c = Client::connect(s.addr).await;
+    c.send(b"GET /v1/kv/a HTTP/1.0\r\n\r\n").await;
+    let mut raw = Vec::new();
+    c.tcp.read_to_end(&mut raw).await.expect("read");
+    assert!(raw.starts_with(b"HTTP/1.0 200 OK\r\n"), "{raw:?}");
+    let mut c = Client::connect(s.addr).await;
+    c.send(b"GET /v1/kv/a HTTP/1.0\r\nContent-Length: 1\r\n\r\nx")
+        .await;
+    let mut by_hyper = Vec::new();
+    c.tcp.read_to_end(&mut by_hyper).await.expect("read");
+    assert!(by_hyper.starts_with(b"HTTP/1.0 200 OK\r\n"), "{by_hyper:?}");
+
     // HTTP/1.0 with keep-alive asked for stays open and says so.
     let mut c = Client::connect(s.addr).await;
     for _ in 0..2 {
@@ -260,7 +273,7 @@ async fn connection_close_and_http10_close_after_the_answer() {
         assert_eq!(a.status, 200);
         assert_eq!(a.header("connection"), Some("keep-alive"));
     }
-    assert_eq!(s.counters.handed_over(), 0);
+    assert_eq!(s.counters.handed_over(), 1);
 }
 
 #[tokio::test]
