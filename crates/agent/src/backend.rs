@@ -65,6 +65,17 @@ pub struct AgentSelf {
     pub dev: bool,
 }
 
+/// A blocking KV read parked outside [`Backend::kv_read`]: what it waits on.
+#[derive(Debug)]
+pub struct KvWatch {
+    /// The index `kv_read` would answer the read with now.
+    pub index: u64,
+    /// Completes once something the read covers may have changed (ask again then).
+    pub watch: praetor_state::Watch,
+    /// How long the read may block in all: the requested wait, capped, with jitter.
+    pub wait: std::time::Duration,
+}
+
 /// Everything the HTTP and DNS interfaces need from the agent.
 ///
 /// Reads take [`QueryOptions`] and block as Consul's blocking queries do (the
@@ -77,6 +88,25 @@ pub trait Backend: Send + Sync + 'static {
         query: KvQuery,
         opts: QueryOptions,
     ) -> Result<(QueryMeta, KvResult), BackendError>;
+
+    /// For a blocking KV read this agent answers from its own state (a leader, or
+    /// `?stale` on a server): the read's current index and a watch to wait on, so a
+    /// caller can hold the request compactly and call [`Backend::kv_read`] only once the
+    /// index has passed `opts.min_index` (or the wait is over; then without the index).
+    /// `None` (the default) when the read is forwarded or needs a quorum round: just
+    /// call `kv_read`.
+    fn kv_watch(&self, query: &KvQuery, opts: &QueryOptions) -> Option<KvWatch> {
+        let _ = (query, opts);
+        None
+    }
+
+    /// After a [`KvWatch`]'s watch fired: the index a read of `query` would answer with
+    /// now (the same watch goes on covering it). `None` when this agent no longer
+    /// answers it itself.
+    fn kv_index(&self, query: &KvQuery) -> Option<u64> {
+        let _ = query;
+        None
+    }
 
     /// A KV write through Raft; `Ok(false)` when a condition (CAS, lock) did not hold.
     async fn kv_write(&self, req: KvRequest) -> Result<bool, BackendError>;

@@ -19,7 +19,7 @@ pub mod user_event;
 pub mod watches;
 
 pub use anti_entropy::{AntiEntropy, AntiEntropyConfig, CatalogApi, ServerCatalog};
-pub use backend::{AgentSelf, Backend, BackendError};
+pub use backend::{AgentSelf, Backend, BackendError, KvWatch};
 pub use cluster::Cluster;
 pub use local::LocalBackend;
 pub use local_agent::{LocalAgent, LocalAgentConfig, LocalAgentTask};

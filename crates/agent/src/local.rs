@@ -130,6 +130,23 @@ impl Backend for LocalBackend {
         dispatch!(self.kv_read(query, opts))
     }
 
+    fn kv_watch(&self, query: &KvQuery, opts: &QueryOptions) -> Option<crate::KvWatch> {
+        match &self.target {
+            Target::Server(s) => {
+                let (watch, index, wait) = s.kv_watch(query, opts)?;
+                Some(crate::KvWatch { index, watch, wait })
+            }
+            Target::Remote(_) => None,
+        }
+    }
+
+    fn kv_index(&self, query: &KvQuery) -> Option<u64> {
+        match &self.target {
+            Target::Server(s) => Some(s.kv_index(query)),
+            Target::Remote(_) => None,
+        }
+    }
+
     async fn kv_write(&self, req: KvRequest) -> Result<bool, BackendError> {
         dispatch!(self.kv_apply(req))
     }

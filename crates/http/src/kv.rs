@@ -34,10 +34,44 @@ pub(crate) async fn handle(app: &App, call: &Call, body: Body) -> Result<Respons
     }
 }
 
-async fn get(app: &App, call: &Call, opts: QueryOptions) -> Result<Response, HttpError> {
-    let p = &call.params;
-    let key = call.arg.clone();
-    let query = if p.has("keys") {
+/// A `GET /v1/kv/…` blocking read that could wait outside the router: its query and
+/// options, parsed exactly as [`handle`] parses them. `None` for anything else, and for
+/// anything the handler would refuse (it then answers the error itself).
+pub(crate) fn blocking_read(
+    app: &App,
+    uri: &axum::http::Uri,
+    headers: &HeaderMap,
+) -> Option<(KvQuery, QueryOptions)> {
+    let raw_path = uri.path();
+    if crate::path::clean(raw_path) != raw_path {
+        return None;
+    }
+    let decoded = crate::path::decode(raw_path).ok()?;
+    crate::path::check_printable(&decoded).ok()?;
+    let crate::route::Lookup::Found(route, arg) = crate::route::lookup(&decoded) else {
+        return None;
+    };
+    if route.endpoint != crate::route::Endpoint::Kv {
+        return None;
+    }
+    let params = crate::params::QueryParams::parse(uri.query());
+    check_datacenter(&params, &app.cfg.datacenter).ok()?;
+    let opts = query_options(&params).ok()?;
+    if opts.min_index == 0 {
+        return None;
+    }
+    reject_enterprise_meta(&params, headers).ok()?;
+    if !app.cfg.disable_kv_key_validation {
+        validate_key(arg).ok()?;
+    }
+    let query = kv_query(&params, arg).ok()?;
+    Some((query, opts))
+}
+
+/// The read a GET asks for: `?keys`, `?recurse` or one key.
+fn kv_query(p: &crate::params::QueryParams, key: &str) -> Result<KvQuery, HttpError> {
+    let key = key.to_owned();
+    Ok(if p.has("keys") {
         // Consul checks the misspelt form first; either works.
         let separator = p
             .non_empty("seperator")
@@ -53,8 +87,14 @@ async fn get(app: &App, call: &Call, opts: QueryOptions) -> Result<Response, Htt
     } else if key.is_empty() {
         return Err(HttpError::MissingKeyName);
     } else {
-        KvQuery::Get { key: key.clone() }
-    };
+        KvQuery::Get { key }
+    })
+}
+
+async fn get(app: &App, call: &Call, opts: QueryOptions) -> Result<Response, HttpError> {
+    let p = &call.params;
+    let key = call.arg.clone();
+    let query = kv_query(p, &key)?;
     let single = matches!(query, KvQuery::Get { .. });
     let (meta, result) = app.backend.kv_read(query, opts).await?;
 

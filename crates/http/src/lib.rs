@@ -18,6 +18,7 @@ mod decode;
 pub use praetor_types::duration;
 mod error;
 mod event;
+mod front;
 mod health;
 mod kv;
 mod params;
@@ -37,6 +38,7 @@ use praetor_agent::Backend;
 use tokio_util::sync::CancellationToken;
 
 pub use error::HttpError;
+pub use front::Counters;
 pub use params::ParseUintError;
 
 /// Consul's default `limits.kv_max_value_size`: 512 KiB.
@@ -90,25 +92,52 @@ pub async fn serve(
     cfg: HttpConfig,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
+    serve_counted(listener, backend, cfg, shutdown, Arc::default()).await
+}
+
+/// [`serve`], keeping its live figures (open connections, parked blocking queries,
+/// connections handed to hyper) in `counters`.
+pub async fn serve_counted(
+    listener: tokio::net::TcpListener,
+    backend: Arc<dyn Backend>,
+    cfg: HttpConfig,
+    shutdown: CancellationToken,
+    counters: Arc<Counters>,
+) -> std::io::Result<()> {
     let addr = listener.local_addr()?;
-    let app = build(backend, cfg, shutdown.clone());
+    let app = app(backend, cfg, shutdown);
+    let router = Router::new()
+        .fallback(app::dispatch)
+        .with_state(app.clone());
     tracing::info!(%addr, "http api listening");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown.cancelled_owned())
-        .await?;
+    front::run(
+        listener,
+        front::Front {
+            router,
+            app,
+            counters,
+            answers: Default::default(),
+        },
+    )
+    .await?;
     tracing::info!(%addr, "http api stopped");
     Ok(())
 }
 
 fn build(backend: Arc<dyn Backend>, cfg: HttpConfig, shutdown: CancellationToken) -> Router {
+    Router::new()
+        .fallback(app::dispatch)
+        .with_state(app(backend, cfg, shutdown))
+}
+
+fn app(backend: Arc<dyn Backend>, cfg: HttpConfig, shutdown: CancellationToken) -> Arc<app::App> {
     let common_headers = common_headers(&cfg.response_headers);
-    let app = Arc::new(app::App {
+    Arc::new(app::App {
         backend,
         cfg,
         common_headers,
         shutdown,
-    });
-    Router::new().fallback(app::dispatch).with_state(app)
+    })
 }
 
 /// `X-Consul-Default-ACL-Policy` (ACLs are off, so `allow`) and the operator's headers;

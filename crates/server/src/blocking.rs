@@ -73,7 +73,7 @@ impl Server {
 
     /// The wait of a blocking query: `requested` or the default, capped, plus jitter in
     /// `[0, wait/16)` so clients woken together do not return together.
-    fn blocking_wait(&self, requested: Option<Duration>) -> Duration {
+    pub(crate) fn blocking_wait(&self, requested: Option<Duration>) -> Duration {
         let wait = requested
             .filter(|w| !w.is_zero())
             .unwrap_or(self.default_query_time)

@@ -103,3 +103,59 @@ async fn the_leader_reaps_old_tombstones() {
     }
     server.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn kv_watch_agrees_with_kv_read_and_wakes_on_a_write() {
+    let server = dev_server(praetor_server::DEFAULT_TOMBSTONE_TTL).await;
+    server.kv_apply(KvRequest::set("w/a", "1")).await.unwrap();
+    server.kv_apply(KvRequest::set("other", "1")).await.unwrap();
+    for query in [
+        KvQuery::Get { key: "w/a".into() },
+        KvQuery::Get {
+            key: "w/missing".into(),
+        },
+        list("w/"),
+    ] {
+        let (meta, _) = server
+            .kv_read(query.clone(), QueryOptions::default())
+            .await
+            .unwrap();
+        let opts = QueryOptions {
+            min_index: meta.index,
+            ..Default::default()
+        };
+        let (_, index, wait) = server.kv_watch(&query, &opts).expect("the leader parks");
+        assert_eq!(index, meta.index, "{query:?}");
+        assert_eq!(server.kv_index(&query), meta.index, "{query:?}");
+        assert!(
+            wait >= Duration::from_secs(300),
+            "the default wait: {wait:?}"
+        );
+    }
+
+    // Not blocking, or needing a quorum round: no parking.
+    let get = KvQuery::Get { key: "w/a".into() };
+    assert!(server.kv_watch(&get, &QueryOptions::default()).is_none());
+    let consistent = QueryOptions {
+        min_index: 1,
+        consistency: praetor_types::Consistency::Consistent,
+        ..Default::default()
+    };
+    assert!(server.kv_watch(&get, &consistent).is_none());
+
+    let (meta, _) = server
+        .kv_read(get.clone(), QueryOptions::default())
+        .await
+        .unwrap();
+    let opts = QueryOptions {
+        min_index: meta.index,
+        ..Default::default()
+    };
+    let (mut watch, _, _) = server.kv_watch(&get, &opts).unwrap();
+    server.kv_apply(KvRequest::set("w/a", "2")).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(10), watch.changed())
+        .await
+        .expect("the write wakes the watch");
+    assert!(server.kv_index(&get) > meta.index);
+    server.shutdown().await.unwrap();
+}

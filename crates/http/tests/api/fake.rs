@@ -37,6 +37,11 @@ pub struct FakeBackend {
     /// Events fired (each answered with ID `id-<n>`) and listed back, with the
     /// options of every list call.
     pub events: Mutex<EventsFake>,
+    /// When set, KV reads and writes go to this store, and blocking reads of one key
+    /// can park ([`Backend::kv_watch`]).
+    pub store: Option<praetor_state::Store>,
+    /// The last Raft-like index given to a store write.
+    pub store_index: std::sync::atomic::AtomicU64,
 }
 
 /// Events fired and the `(name, options)` of every list call.
@@ -141,6 +146,8 @@ impl Default for FakeBackend {
             agent: Mutex::default(),
             cluster: Mutex::default(),
             events: Mutex::default(),
+            store: None,
+            store_index: std::sync::atomic::AtomicU64::new(0),
         }
     }
 }
@@ -220,8 +227,16 @@ impl Backend for FakeBackend {
         self.reads
             .lock()
             .expect("fake backend lock poisoned")
-            .push((query, opts));
+            .push((query.clone(), opts));
         self.read_started.notify_one();
+        if let (Some(store), KvQuery::Get { key }) = (&self.store, &query) {
+            let view = store.view();
+            let (index, entries) = match view.kv_get(key) {
+                Some(e) => (e.modify_index, vec![e.clone()]),
+                None => (view.kv_table_index(), Vec::new()),
+            };
+            return Ok((meta(index.max(1)), KvResult::Entries(entries)));
+        }
         if self.block_reads {
             std::future::pending::<()>().await;
         }
@@ -231,7 +246,48 @@ impl Backend for FakeBackend {
             .clone()
     }
 
+    fn kv_watch(&self, query: &KvQuery, opts: &QueryOptions) -> Option<praetor_agent::KvWatch> {
+        let (Some(store), KvQuery::Get { key }) = (&self.store, query) else {
+            return None;
+        };
+        if opts.min_index == 0 {
+            return None;
+        }
+        let watch = store.watch_key(key);
+        let view = store.view();
+        let index = view
+            .kv_get(key)
+            .map_or_else(|| view.kv_table_index(), |e| e.modify_index);
+        Some(praetor_agent::KvWatch {
+            index: index.max(1),
+            watch,
+            wait: opts.max_wait.unwrap_or(Duration::from_secs(300)),
+        })
+    }
+
+    fn kv_index(&self, query: &KvQuery) -> Option<u64> {
+        let (Some(store), KvQuery::Get { key }) = (&self.store, query) else {
+            return None;
+        };
+        let view = store.view();
+        let index = view
+            .kv_get(key)
+            .map_or_else(|| view.kv_table_index(), |e| e.modify_index);
+        Some(index.max(1))
+    }
+
     async fn kv_write(&self, req: KvRequest) -> Result<bool, BackendError> {
+        if let Some(store) = &self.store {
+            let index = self
+                .store_index
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+                + 1;
+            let cmd = praetor_state::Command::Kv(req);
+            return match store.apply(index, &cmd) {
+                Ok(praetor_state::CommandResponse::Bool(ok)) => Ok(ok),
+                other => Err(BackendError::Internal(format!("{other:?}"))),
+            };
+        }
         self.writes
             .lock()
             .expect("fake backend lock poisoned")

@@ -6,6 +6,7 @@ mod catalog;
 mod cluster;
 mod event;
 mod fake;
+mod front;
 mod kv;
 mod routing;
 mod serve;
