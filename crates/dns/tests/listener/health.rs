@@ -10,18 +10,7 @@ use crate::support::*;
 #[tokio::test]
 async fn a_critical_instance_drops_out_and_comes_back() {
     let f = Fixture::start(DnsSettings::default()).await;
-    f.register(
-        "node1",
-        "10.0.0.1",
-        Some(web("web1", &[], HealthStatus::Passing)),
-    )
-    .await;
-    f.register(
-        "node2",
-        "10.0.0.2",
-        Some(web("web2", &[], HealthStatus::Passing)),
-    )
-    .await;
+    two_webs(&f).await;
     let r = ask(f.addr, "web.service.consul.", RecordType::A).await;
     assert_eq!(r.answers.len(), 2);
 

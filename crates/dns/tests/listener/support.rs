@@ -181,3 +181,19 @@ pub fn texts(records: &[hickory_proto::rr::Record]) -> Vec<String> {
     v.sort();
     v
 }
+
+/// Registers web1 on node1 (10.0.0.1) and web2 on node2 (10.0.0.2), both passing.
+pub async fn two_webs(f: &Fixture) {
+    f.register(
+        "node1",
+        "10.0.0.1",
+        Some(web("web1", &[], HealthStatus::Passing)),
+    )
+    .await;
+    f.register(
+        "node2",
+        "10.0.0.2",
+        Some(web("web2", &[], HealthStatus::Passing)),
+    )
+    .await;
+}

@@ -19,21 +19,6 @@ const ALL_REPLIES: Duration = Duration::from_secs(10);
 const PER_SOCKET: u16 = 200;
 const IN_FLIGHT: usize = 12;
 
-async fn two_webs(f: &Fixture) {
-    f.register(
-        "node1",
-        "10.0.0.1",
-        Some(web("web1", &[], HealthStatus::Passing)),
-    )
-    .await;
-    f.register(
-        "node2",
-        "10.0.0.2",
-        Some(web("web2", &[], HealthStatus::Passing)),
-    )
-    .await;
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn many_concurrent_questions_from_several_sockets_get_their_own_answers() {
     let f = Fixture::start(DnsSettings::default()).await;
