@@ -64,23 +64,30 @@ impl ConfigWatches {
             (Some(addr), false) => Some(addr.clone()),
             (None, false) => return Err("watch plans require an HTTP or HTTPS endpoint".into()),
         };
+        // Every client is built before anything is replaced: an error changes nothing.
+        let watches = match addr {
+            Some(addr) => definitions
+                .into_iter()
+                .map(|definition| {
+                    Client::new(ClientConfig {
+                        address: addr.clone(),
+                        token: definition.token.clone(),
+                        datacenter: definition.datacenter.clone(),
+                        ..ClientConfig::default()
+                    })
+                    .map(|client| (client, definition))
+                    .map_err(|e| e.to_string())
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+            None => Vec::new(),
+        };
         let generation = self.stop.child_token();
         let previous = std::mem::replace(
             &mut *self.running.lock().expect("watches lock poisoned"),
             generation.clone(),
         );
         previous.cancel();
-        let Some(addr) = addr else {
-            return Ok(());
-        };
-        for definition in definitions {
-            let client = Client::new(ClientConfig {
-                address: addr.clone(),
-                token: definition.token.clone(),
-                datacenter: definition.datacenter.clone(),
-                ..ClientConfig::default()
-            })
-            .map_err(|e| e.to_string())?;
+        for (client, definition) in watches {
             let stop = generation.clone();
             self.runtime.spawn(async move {
                 tokio::select! {
