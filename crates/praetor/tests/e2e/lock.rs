@@ -128,12 +128,7 @@ async fn three_lock_processes_never_overlap() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("log");
 
-    let procs = contenders(&agent.http, "1", "e2e/mutex", &log, "0.3");
-    for p in procs {
-        let (code, out, err) = p.finish(Duration::from_secs(60)).await;
-        assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
-    }
-    let text = std::fs::read_to_string(&log).unwrap();
+    let text = finish_all(contenders(&agent.http, "1", "e2e/mutex", &log, "0.3"), &log).await;
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 6, "{text}");
     for pair in lines.chunks(2) {
@@ -144,21 +139,8 @@ async fn three_lock_processes_never_overlap() {
         assert_eq!(pair[1], format!("end {id}"), "interleaved:\n{text}");
     }
     // Each lock cleaned up after itself: no lock key and no session left.
-    let c = http();
-    let resp = c
-        .get(format!("{}/v1/kv/e2e/mutex?recurse", agent.http))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 404, "{}", resp.text().await.unwrap());
-    let sessions: Value = c
-        .get(format!("{}/v1/session/list", agent.http))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    assert_no_keys_under(&agent.http, "e2e/mutex").await;
+    let sessions = get_json(format!("{}/v1/session/list", agent.http)).await;
     assert_eq!(sessions, serde_json::json!([]));
 }
 
@@ -169,16 +151,25 @@ async fn semaphore_of_two_lets_two_run_together_but_never_three() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("log");
 
-    let procs = contenders(&agent.http, "2", "e2e/sem", &log, "1");
+    let text = finish_all(contenders(&agent.http, "2", "e2e/sem", &log, "1"), &log).await;
+    assert_eq!(text.lines().count(), 6, "{text}");
+    assert_eq!(max_concurrent(&text), 2, "{text}");
+    assert_no_keys_under(&agent.http, "e2e/sem").await;
+}
+
+/// Waits for every contender to exit 0; the log they shared.
+async fn finish_all(procs: Vec<CliProcess>, log: &Path) -> String {
     for p in procs {
         let (code, out, err) = p.finish(Duration::from_secs(60)).await;
         assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
     }
-    let text = std::fs::read_to_string(&log).unwrap();
-    assert_eq!(text.lines().count(), 6, "{text}");
-    assert_eq!(max_concurrent(&text), 2, "{text}");
+    std::fs::read_to_string(log).unwrap()
+}
+
+/// No key is left under `prefix` (a recursive GET answers 404).
+async fn assert_no_keys_under(api: &str, prefix: &str) {
     let resp = http()
-        .get(format!("{}/v1/kv/e2e/sem?recurse", agent.http))
+        .get(format!("{api}/v1/kv/{prefix}?recurse"))
         .send()
         .await
         .unwrap();
