@@ -84,6 +84,22 @@ impl HttpFlags {
         }
     }
 
+    /// [`connect`](Self::connect), then `GET /v1/agent/self` to see that an agent answers
+    /// before anything is changed; `None` after printing Consul's
+    /// `Error querying Consul agent: …` (the command then exits 1).
+    pub(crate) async fn connect_to_agent(
+        &self,
+        env: Env<'_>,
+        console: &mut Console<'_>,
+    ) -> Option<Client> {
+        let client = self.connect(env, console)?;
+        if let Err(e) = client.agent_self().await {
+            console.error(&format!("Error querying Consul agent: {}", describe(&e)));
+            return None;
+        }
+        Some(client)
+    }
+
     /// Read options: `-stale` or the default consistency, never blocking.
     pub(crate) fn query_options(&self) -> QueryOptions {
         let consistency = if self.stale {

@@ -90,13 +90,9 @@ pub(crate) async fn run(args: Vec<String>, console: &mut Console<'_>, env: Env<'
             return 1;
         }
     };
-    let Some(client) = args.http.connect(env, console) else {
+    let Some(client) = args.http.connect_to_agent(env, console).await else {
         return 1;
     };
-    if let Err(e) = client.agent_self().await {
-        console.error(&format!("Error querying Consul agent: {}", describe(&e)));
-        return 1;
-    }
     let consistency = args.http.query_options().consistency;
     let options = QueryOptions {
         consistency,
